@@ -1,0 +1,66 @@
+package dev.conclave.core.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * A named, read-only view of one checkpoint tensor: its dtype, shape and the bytes that hold it
+ * (usually a slice of a memory-mapped safetensors file, so nothing is copied onto the heap).
+ */
+public record Tensor(String name, DType dtype, long[] shape, MemorySegment data) {
+
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    public Tensor {
+        shape = shape.clone();
+        long expected = numel(shape) * dtype.bytes();
+        if (data.byteSize() != expected) {
+            throw new IllegalArgumentException("tensor " + name + ": " + data.byteSize()
+                    + " bytes for shape " + Arrays.toString(shape) + " of " + dtype + " (expected " + expected + ")");
+        }
+    }
+
+    public static long numel(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n = Math.multiplyExact(n, d);
+        }
+        return n;
+    }
+
+    public long numel() {
+        return numel(shape);
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    /** Element {@code i} widened to float32 (BF16 and F16 convert exactly). */
+    public float get(long i) {
+        return switch (dtype) {
+            case F32 -> data.get(FLOAT, i * 4);
+            case BF16 -> Float.intBitsToFloat((data.get(SHORT, i * 2) & 0xFFFF) << 16);
+            case F16 -> Float.float16ToFloat(data.get(SHORT, i * 2));
+        };
+    }
+
+    /** The whole tensor as float32 on the heap; meant for small tensors (norm weights, biases). */
+    public float[] toFloatArray() {
+        long n = numel();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException("tensor " + name + " is too large for a heap array: " + n + " elements");
+        }
+        float[] out = new float[(int) n];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = get(i);
+        }
+        return out;
+    }
+}
