@@ -9,6 +9,8 @@ import picocli.CommandLine.Command;
         version = "conclave 0.1.0",
         description = "Serve and train GLM-4.5-architecture MoE models.",
         subcommands = {
+                LogitsCommand.class,
+                GenerateCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Conclave implements Runnable {

@@ -1,7 +1,6 @@
 package dev.conclave.core.tensor;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -9,9 +8,6 @@ import java.util.Arrays;
  * (usually a slice of a memory-mapped safetensors file, so nothing is copied onto the heap).
  */
 public record Tensor(String name, DType dtype, long[] shape, MemorySegment data) {
-
-    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
-    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     public Tensor {
         shape = shape.clone();
@@ -44,11 +40,7 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
 
     /** Element {@code i} widened to float32 (BF16 and F16 convert exactly). */
     public float get(long i) {
-        return switch (dtype) {
-            case F32 -> data.get(FLOAT, i * 4);
-            case BF16 -> Float.intBitsToFloat((data.get(SHORT, i * 2) & 0xFFFF) << 16);
-            case F16 -> Float.float16ToFloat(data.get(SHORT, i * 2));
-        };
+        return dtype.read(data, i);
     }
 
     /** The whole tensor as float32 on the heap; meant for small tensors (norm weights, biases). */

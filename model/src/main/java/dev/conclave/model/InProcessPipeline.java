@@ -1,0 +1,177 @@
+package dev.conclave.model;
+
+import dev.conclave.attention.KvCache;
+import dev.conclave.core.batch.StepLayout;
+import dev.conclave.core.checkpoint.Checkpoint;
+import dev.conclave.core.config.ModelConfig;
+import dev.conclave.core.kernels.RmsNorm;
+import dev.conclave.core.parallel.Parallel;
+import dev.conclave.core.tensor.Matrix;
+import dev.conclave.experts.ExpertShard;
+import java.util.List;
+
+/**
+ * The whole model in one JVM: embed → decoder layers (attention stage, router, expert shard, combine) →
+ * final norm → lm_head, plus the MTP layer. It is the reference the actor system must reproduce: every
+ * stage boundary it crosses is a plain float buffer.
+ *
+ * <p>One {@link #step} runs any mix of sequences, each with any number of new tokens (prefill and
+ * decode together): their rows are flattened for the router and experts, attention stays per sequence.
+ */
+public final class InProcessPipeline {
+
+    /** Which rows get vocabulary logits. */
+    public enum Logits { ALL, LAST_PER_SEQUENCE, NONE }
+
+    /**
+     * A step's results: {@code hidden} are the final-normed hidden states of every row ([rows, hidden]),
+     * {@code logits} the vocabulary logits of {@code logitRows} ([logitRows.length, vocab]).
+     */
+    public record StepOutput(StepLayout layout, float[] hidden, int[] logitRows, float[] logits) {
+        public float[] logitsOf(int i, int vocab) {
+            float[] row = new float[vocab];
+            System.arraycopy(logits, i * vocab, row, 0, vocab);
+            return row;
+        }
+    }
+
+    private final ModelConfig config;
+    private final Parallel parallel;
+    private final Embedding embedding;
+    private final DecoderLayer[] layers;
+    private final float[] finalNorm;
+    private final LmHead head;
+    private final MtpLayer mtp;
+    private final FeedForward.Scratch scratch = new FeedForward.Scratch();
+    private final float eps;
+    private float[] x = new float[0];
+
+    private InProcessPipeline(ModelConfig config, Parallel parallel, Embedding embedding, DecoderLayer[] layers,
+                              float[] finalNorm, LmHead head, MtpLayer mtp) {
+        this.config = config;
+        this.parallel = parallel;
+        this.embedding = embedding;
+        this.layers = layers;
+        this.finalNorm = finalNorm;
+        this.head = head;
+        this.mtp = mtp;
+        this.eps = (float) config.rmsNormEps();
+    }
+
+    /** Builds every stage from the checkpoint; weights stay in the memory-mapped files. */
+    public static InProcessPipeline load(Checkpoint checkpoint, Parallel parallel) {
+        StageFactory f = new StageFactory(checkpoint);
+        ModelConfig c = f.config();
+        int mainLayers = c.numHiddenLayers();
+        boolean withMtp = checkpoint.hasMtp();
+        ExpertShard experts = f.allExperts(withMtp ? mainLayers + 1 : mainLayers);
+        DecoderLayer[] layers = new DecoderLayer[mainLayers];
+        for (int l = 0; l < mainLayers; l++) {
+            layers[l] = f.decoderLayer(l, experts);
+        }
+        Matrix embed = f.matrix("model.embed_tokens.weight").requireShape(c.vocabSize(), c.hiddenSize());
+        Matrix lm = f.matrix("lm_head.weight").requireShape(c.vocabSize(), c.hiddenSize());
+        LmHead head = new LmHead(lm);
+        Embedding embedding = new Embedding(embed);
+        MtpLayer mtp = null;
+        if (withMtp) {
+            int l = c.mtpLayerIndex();
+            String p = StageFactory.layer(l);
+            // GLM-4.6 checkpoints drop the MTP copies of the embedding and head: share the main ones.
+            Embedding mtpEmbed = checkpoint.find(p + "embed_tokens.weight")
+                    .map(t -> new Embedding(Matrix.of(t))).orElse(embedding);
+            LmHead mtpHead = checkpoint.find(p + "shared_head.head.weight")
+                    .map(t -> new LmHead(Matrix.of(t))).orElse(head);
+            mtp = new MtpLayer(f.vector(p + "enorm.weight"), f.vector(p + "hnorm.weight"), f.matrix(p + "eh_proj.weight"),
+                    f.decoderLayer(l, experts), f.vector(p + "shared_head.norm.weight"), mtpEmbed, mtpHead,
+                    (float) c.rmsNormEps());
+        }
+        return new InProcessPipeline(c, parallel, embedding, layers, f.vector("model.norm.weight"), head, mtp);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public boolean hasMtp() {
+        return mtp != null;
+    }
+
+    public int vocab() {
+        return head.vocab();
+    }
+
+    public Sequence newSequence() {
+        KvCache[] caches = new KvCache[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            caches[l] = layers[l].attention().newCache();
+        }
+        return new Sequence(caches, mtp == null ? null : mtp.newCache());
+    }
+
+    /** One forward step over the new tokens of each sequence; appends them to the sequences' caches. */
+    public StepOutput step(List<Sequence> sequences, List<int[]> newTokens, Logits which) {
+        int n = sequences.size();
+        int[] counts = new int[n];
+        int[] starts = new int[n];
+        for (int s = 0; s < n; s++) {
+            counts[s] = newTokens.get(s).length;
+            starts[s] = sequences.get(s).length();
+            int limit = config.maxPositionEmbeddings();
+            if (starts[s] + counts[s] > limit) {
+                throw new IllegalArgumentException("sequence " + s + " would reach " + (starts[s] + counts[s])
+                        + " positions, beyond max_position_embeddings " + limit);
+            }
+        }
+        StepLayout layout = StepLayout.of(counts, starts);
+        int rows = layout.rows();
+        int hidden = config.hiddenSize();
+        if (x.length < rows * hidden) {
+            x = new float[rows * hidden];
+        }
+        int[] flat = new int[rows];
+        for (int s = 0; s < n; s++) {
+            System.arraycopy(newTokens.get(s), 0, flat, layout.start(s), counts[s]);
+        }
+        embedding.lookup(flat, x);
+
+        KvCache[] caches = new KvCache[n];
+        for (DecoderLayer layer : layers) {
+            for (int s = 0; s < n; s++) {
+                caches[s] = sequences.get(s).layer(layer.index());
+            }
+            layer.forward(x, layout, caches, scratch, parallel);
+        }
+        for (int s = 0; s < n; s++) {
+            sequences.get(s).appended(newTokens.get(s));
+        }
+
+        float[] h = new float[rows * hidden];
+        RmsNorm.apply(x, 0, finalNorm, eps, h, 0, rows);
+        int[] logitRows = switch (which) {
+            case ALL -> java.util.stream.IntStream.range(0, rows).toArray();
+            case LAST_PER_SEQUENCE -> java.util.stream.IntStream.range(0, n).map(layout::lastRow).toArray();
+            case NONE -> new int[0];
+        };
+        float[] logits = logitRows.length == 0 ? new float[0] : head.logits(h, logitRows, parallel);
+        return new StepOutput(layout, h, logitRows, logits);
+    }
+
+    /**
+     * Runs the MTP layer over the rows of a finished main step of one sequence: row r pairs the main
+     * hidden state of that row with {@code nextTokens[r]} (the token that followed it), filling the MTP
+     * KV cache; returns the draft logits of the last row.
+     */
+    public float[] mtpDraft(Sequence sequence, StepOutput main, int[] nextTokens) {
+        if (mtp == null) {
+            throw new IllegalStateException("this checkpoint has no MTP layer");
+        }
+        if (main.layout().sequences() != 1 || nextTokens.length != main.layout().rows()) {
+            throw new IllegalArgumentException("mtpDraft takes one sequence's step and one next token per row");
+        }
+        StepLayout layout = StepLayout.single(main.layout().rows(), sequence.mtp().length());
+        int last = layout.rows() - 1;
+        return mtp.forward(main.hidden(), nextTokens, layout, new KvCache[] {sequence.mtp()}, new int[] {last},
+                scratch, parallel);
+    }
+}

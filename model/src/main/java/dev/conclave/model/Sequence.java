@@ -1,0 +1,54 @@
+package dev.conclave.model;
+
+import dev.conclave.attention.KvCache;
+import java.util.Arrays;
+
+/**
+ * One sequence's state in a pipeline: the tokens it has seen and the KV caches of every layer (and of
+ * the MTP layer, when the model has one). Its length is the number of positions in the main caches.
+ */
+public final class Sequence {
+
+    private final KvCache[] layers;
+    private final KvCache mtp;
+    private int[] tokens = new int[16];
+    private int length;
+
+    Sequence(KvCache[] layers, KvCache mtp) {
+        this.layers = layers;
+        this.mtp = mtp;
+    }
+
+    public int length() {
+        return length;
+    }
+
+    public int[] tokens() {
+        return Arrays.copyOf(tokens, length);
+    }
+
+    KvCache layer(int l) {
+        return layers[l];
+    }
+
+    KvCache mtp() {
+        return mtp;
+    }
+
+    void appended(int[] newTokens) {
+        if (length + newTokens.length > tokens.length) {
+            tokens = Arrays.copyOf(tokens, Math.max(tokens.length * 2, length + newTokens.length));
+        }
+        System.arraycopy(newTokens, 0, tokens, length, newTokens.length);
+        length += newTokens.length;
+    }
+
+    /** Bytes of KV cache held by this sequence. */
+    public long cacheBytes() {
+        long b = mtp == null ? 0 : mtp.bytes();
+        for (KvCache c : layers) {
+            b += c.bytes();
+        }
+        return b;
+    }
+}
