@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 LogitsCommand.class,
                 GenerateCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Conclave implements Runnable {

@@ -1,0 +1,138 @@
+package dev.conclave.cli;
+
+import dev.conclave.core.bench.MemoryBandwidth;
+import dev.conclave.core.config.ModelConfig;
+import dev.conclave.model.InProcessPipeline;
+import dev.conclave.model.Sampler;
+import dev.conclave.model.Sequence;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Measures prefill and greedy decode speed on this JVM, next to this machine's memory",
+                "bandwidth (measured in the same run), the decode roofline it implies, and llama.cpp's figures."})
+final class BenchCommand implements Callable<Integer> {
+
+    /** llama.cpp c9ced49, 2 threads, BF16, on this machine kind, for the project's bench model. */
+    private static final double LLAMA_CPP_DECODE = 26.1;
+    private static final double LLAMA_CPP_PREFILL = 85.6;
+
+    @Mixin
+    ModelOptions model = new ModelOptions();
+
+    @Option(names = "--prompt", defaultValue = "128", description = "Prompt tokens to prefill (default ${DEFAULT-VALUE}).")
+    int prompt;
+
+    @Option(names = "--gen", defaultValue = "64", description = "Tokens to decode (default ${DEFAULT-VALUE}).")
+    int gen;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "Timed runs; the best is reported (default ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Option(names = "--json", description = "Print the figures as JSON.")
+    boolean json;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (prompt < 1 || gen < 1 || repeats < 1) {
+            throw new IllegalArgumentException("--prompt, --gen and --repeats must be >= 1");
+        }
+        try (ModelOptions.Loaded m = model.load()) {
+            InProcessPipeline p = m.pipeline();
+            ModelConfig c = p.config();
+            int[] ids = new SplittableRandom(1).ints(prompt, 0, c.vocabSize()).toArray();
+            run(p, ids, Math.min(gen, 8));
+            double bestPrefill = 0;
+            double bestDecode = 0;
+            for (int r = 0; r < repeats; r++) {
+                double[] t = run(p, ids, gen);
+                bestPrefill = Math.max(bestPrefill, prompt / t[0]);
+                bestDecode = Math.max(bestDecode, gen / t[1]);
+                System.err.printf("run %d/%d: prefill %.1f tok/s, decode %.1f tok/s%n", r + 1, repeats, prompt / t[0], gen / t[1]);
+            }
+            double bandwidth = MemoryBandwidth.measure(m.parallel(), 1L << 30, 3);
+            long activeBytes = ActiveBytes.perDecodeToken(m.checkpoint());
+            double roofline = bandwidth / activeBytes;
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("model", model.model.toString());
+            r.put("threads", m.parallel().threads());
+            r.put("prompt_tokens", prompt);
+            r.put("gen_tokens", gen);
+            r.put("prefill_tok_s", round(bestPrefill));
+            r.put("decode_tok_s", round(bestDecode));
+            r.put("active_bytes_per_token", activeBytes);
+            r.put("memory_bandwidth_gb_s", round(bandwidth / 1e9));
+            r.put("decode_roofline_tok_s", round(roofline));
+            r.put("decode_pct_of_roofline", round(100 * bestDecode / roofline));
+            r.put("peak_rss_mib", peakRssMiB());
+            r.put("llama_cpp_decode_tok_s", LLAMA_CPP_DECODE);
+            r.put("llama_cpp_prefill_tok_s", LLAMA_CPP_PREFILL);
+            print(r);
+        }
+        return 0;
+    }
+
+    /** Seconds for a prefill of {@code ids} and for {@code gen} greedy decode steps after it. */
+    private static double[] run(InProcessPipeline p, int[] ids, int gen) {
+        Sequence seq = p.newSequence();
+        long t0 = System.nanoTime();
+        var out = p.step(List.of(seq), List.of(ids), InProcessPipeline.Logits.LAST_PER_SEQUENCE);
+        long t1 = System.nanoTime();
+        int token = Sampler.argmax(out.logitsOf(0, p.vocab()));
+        for (int i = 0; i < gen; i++) {
+            out = p.step(List.of(seq), List.of(new int[] {token}), InProcessPipeline.Logits.LAST_PER_SEQUENCE);
+            token = Sampler.argmax(out.logitsOf(0, p.vocab()));
+        }
+        long t2 = System.nanoTime();
+        return new double[] {(t1 - t0) / 1e9, (t2 - t1) / 1e9};
+    }
+
+    private void print(Map<String, Object> r) {
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(Json.write(r));
+            return;
+        }
+        out.printf("%-28s %14s %14s%n", "", "conclave", "llama.cpp BF16*");
+        out.printf("%-28s %14.1f %14.1f%n", "prefill tok/s (" + r.get("prompt_tokens") + " tokens)", r.get("prefill_tok_s"), LLAMA_CPP_PREFILL);
+        out.printf("%-28s %14.1f %14.1f%n", "decode tok/s (" + r.get("gen_tokens") + " tokens)", r.get("decode_tok_s"), LLAMA_CPP_DECODE);
+        out.printf("%-28s %14.1f%n", "memory bandwidth GB/s", r.get("memory_bandwidth_gb_s"));
+        out.printf("%-28s %14.1f%n", "active MB per decode token", ((Number) r.get("active_bytes_per_token")).longValue() / 1e6);
+        out.printf("%-28s %14.1f%n", "decode roofline tok/s", r.get("decode_roofline_tok_s"));
+        out.printf("%-28s %13.1f%%%n", "decode / roofline", r.get("decode_pct_of_roofline"));
+        out.printf("%-28s %14d%n", "peak RSS MiB", r.get("peak_rss_mib"));
+        out.printf("%-28s %14d%n", "threads", r.get("threads"));
+        out.println("* llama.cpp c9ced49 on this machine kind, 2 threads, for the bench model (reference figures).");
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10) / 10.0;
+    }
+
+    /** VmHWM from /proc (Linux); -1 elsewhere. */
+    static long peakRssMiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D+", "")) / 1024;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+}
