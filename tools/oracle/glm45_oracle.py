@@ -176,12 +176,15 @@ class Glm4MoeOracle:
         self.w = load_checkpoint(model_dir)
         self.model_dir = model_dir
         self.reset_routing_stats()
+        # smallest routing gaps over every MoE evaluation (prompt, greedy steps, MTP layer)
+        self.all_min_margins = (float("inf"), float("inf"))
 
     # -- routing statistics ------------------------------------------------------------------
     def reset_routing_stats(self):
         self.routing_stats = {"moe_tokens": 0, "bias_changed_selection": 0,
                               "group_mask_changed_selection": 0, "negative_choice_scores": 0,
-                              "bias_changed_selection_group_limited": 0}
+                              "bias_changed_selection_group_limited": 0,
+                              "min_topk_margin": float("inf"), "min_group_margin": float("inf")}
 
     # -- attention ---------------------------------------------------------------------------
     def attention(self, a, positions, p):
@@ -237,6 +240,27 @@ class Glm4MoeOracle:
                     scores[gi * per_group:(gi + 1) * per_group] = -np.inf
         return topk_lowest_index_ties(list(scores), K)
 
+    def selection_margins(self, choice_scores):
+        """Near-tie diagnostics: gap between the K-th and (K+1)-th selection score among the experts of
+        the kept groups, and gap between the topk_group-th and next group score (inf if no grouping)."""
+        c = self.cfg
+        E, K = c.n_routed_experts, c.num_experts_per_tok
+        gap_g = float("inf")
+        allowed = np.ones(E, dtype=bool)
+        if c.n_group > 1:
+            per_group = E // c.n_group
+            gscores = np.array([np.sort(choice_scores[g * per_group:(g + 1) * per_group])[-2:].sum()
+                                for g in range(c.n_group)])
+            order = np.sort(gscores)[::-1]
+            gap_g = float(order[c.topk_group - 1] - order[c.topk_group])
+            kept = topk_lowest_index_ties(list(gscores), c.topk_group)
+            allowed[:] = False
+            for g in kept:
+                allowed[g * per_group:(g + 1) * per_group] = True
+        vals = np.sort(choice_scores[allowed])[::-1]
+        gap_k = float(vals[K - 1] - vals[K]) if len(vals) > K else float("inf")
+        return gap_k, gap_g
+
     def moe(self, m, p, collect_stats):
         c, w = self.cfg, self.w
         T = m.shape[0]
@@ -251,6 +275,8 @@ class Glm4MoeOracle:
             if c.norm_topk_prob:
                 weights = weights / (weights.sum() + 1e-20)
             weights = weights * c.routed_scaling_factor
+            gap_k, gap_g = self.selection_margins(choice[t])
+            self.all_min_margins = (min(self.all_min_margins[0], gap_k), min(self.all_min_margins[1], gap_g))
             if collect_stats:
                 st = self.routing_stats
                 st["moe_tokens"] += 1
@@ -265,6 +291,8 @@ class Glm4MoeOracle:
                     st["group_mask_changed_selection"] += 1
                 if np.any(choice[t] < 0):
                     st["negative_choice_scores"] += 1
+                st["min_topk_margin"] = min(st["min_topk_margin"], gap_k)
+                st["min_group_margin"] = min(st["min_group_margin"], gap_g)
             for e, wk in sorted(zip(idx, weights)):                         # ascending expert id
                 ep = f"{p}mlp.experts.{e}."
                 y[t] += wk * swiglu_mlp(m[t:t + 1], w[ep + "gate_proj.weight"],
@@ -300,11 +328,15 @@ class Glm4MoeOracle:
         return h, logits
 
     def greedy(self, tokens, n):
+        """Greedy continuation; also records the smallest top-1 minus top-2 logit gap seen."""
         seq = list(tokens)
         out = []
+        self.greedy_min_margin = float("inf")
         for _ in range(n):
             _, logits = self.forward(seq)
             nxt = int(np.argmax(logits[-1]))
+            top2 = np.sort(logits[-1])[-2:]
+            self.greedy_min_margin = min(self.greedy_min_margin, float(top2[1] - top2[0]))
             out.append(nxt)
             seq.append(nxt)
         return out
@@ -340,6 +372,10 @@ def f32_list(a):
     return [float(v) for v in np.asarray(a, dtype=np.float32)]
 
 
+def finite_or_none(v):
+    return float(v) if np.isfinite(v) else None
+
+
 def sha256_file(path):
     hsh = hashlib.sha256()
     with open(path, "rb") as f:
@@ -353,8 +389,12 @@ def make_golden(model_dir, tokens, n_greedy, name=None, make_cmd=None):
     c = oracle.cfg
     oracle.reset_routing_stats()
     h, logits = oracle.forward(tokens, collect_stats=True)
-    stats = dict(oracle.routing_stats)
+    # JSON has no Infinity: a margin that was never defined (e.g. no grouping) is written as null
+    stats = {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+             for k, v in oracle.routing_stats.items()}
     argmax = [int(i) for i in np.argmax(logits, axis=-1)]
+    top2 = np.sort(logits, axis=-1)[:, -2:]
+    argmax_min_margin = float(np.min(top2[:, 1] - top2[:, 0]))
     greedy_tokens = oracle.greedy(tokens, n_greedy)
     next_token = argmax[-1]
 
@@ -393,6 +433,14 @@ def make_golden(model_dir, tokens, n_greedy, name=None, make_cmd=None):
         f"greedy_{n_greedy}": greedy_tokens,
         "mtp": mtp,
         "routing_stats": stats,
+        "margins": {"note": "near-tie diagnostics (float64): smallest top1-top2 logit gap over prompt "
+                            "positions and over greedy steps; routing gaps are in routing_stats "
+                            "(min_topk_margin / min_group_margin over the prompt's main-model MoE tokens); "
+                            "*_all covers every MoE evaluation (prompt, greedy re-runs, MTP layer)",
+                    "argmax_min_margin": argmax_min_margin,
+                    "greedy_min_margin": oracle.greedy_min_margin,
+                    "routing_min_topk_margin_all": finite_or_none(oracle.all_min_margins[0]),
+                    "routing_min_group_margin_all": finite_or_none(oracle.all_min_margins[1])},
     })
     return golden
 
@@ -409,7 +457,7 @@ def main(argv=None):
     tokens = [int(t) for t in args.tokens.split(",") if t.strip()]
     golden = make_golden(args.model, tokens, args.greedy, name=args.name, make_cmd=args.make_cmd)
     with open(args.out, "w") as f:
-        json.dump(golden, f)
+        json.dump(golden, f, allow_nan=False)
     print(f"wrote {args.out}: {len(tokens)} tokens, argmax[-1]={golden['argmax'][-1]}, "
           f"greedy_{args.greedy}={golden['greedy_' + str(args.greedy)]}, routing={golden['routing_stats']}")
 
