@@ -10,6 +10,8 @@ import picocli.CommandLine.Command;
         description = "Serve and train GLM-4.5-architecture MoE models.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                PlanCommand.class,
+                RandomModelCommand.class,
         })
 public final class Conclave implements Runnable {
 
