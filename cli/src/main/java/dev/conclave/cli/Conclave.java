@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 BenchCommand.class,
                 CommandLine.HelpCommand.class,
+                PlanCommand.class,
+                RandomModelCommand.class,
         })
 public final class Conclave implements Runnable {
 
