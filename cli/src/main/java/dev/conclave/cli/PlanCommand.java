@@ -1,5 +1,6 @@
 package dev.conclave.cli;
 
+import dev.conclave.core.config.ConfigLoader;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -49,7 +50,7 @@ final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        ParamPlan plan = ParamPlan.of(Configs.load(config));
+        ParamPlan plan = ParamPlan.of(ConfigLoader.load(config));
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? json(plan) : table(plan));
         out.flush();

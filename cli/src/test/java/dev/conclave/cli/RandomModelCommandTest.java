@@ -1,5 +1,6 @@
 package dev.conclave.cli;
 
+import dev.conclave.core.config.ConfigLoader;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conclave.core.checkpoint.SafetensorsTestFiles;
 import dev.conclave.core.config.ConfigWriter;
@@ -66,7 +67,7 @@ class RandomModelCommandTest {
 
         ModelConfig expected = new ModelConfig("glm4_moe", 64, 16, 3, 2, 1, 8, 24, 8, 4, 1, 2, 1, 1, 1,
                 true, 2.5, 10_000, 0.5, false, true, 1e-5, 256, false, 1, 0, List.of(1, 2), "float32");
-        assertEquals(expected, Configs.load(dir.resolve("config.json")));
+        assertEquals(expected, ConfigLoader.load(dir.resolve("config.json")));
 
         Path weights = dir.resolve("model.safetensors");
         SafetensorsTestFiles.Header header = SafetensorsTestFiles.header(weights);
