@@ -18,7 +18,7 @@ public final class Sampler {
         if (temperature < 0 || Double.isNaN(temperature)) {
             throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
         }
-        if (topP <= 0 || topP > 1) {
+        if (!(topP > 0 && topP <= 1)) { // written so that NaN fails too
             throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
         }
         if (topK < 0) {

@@ -27,13 +27,19 @@ public final class Fixtures {
     public static final String TINY_A = "glm4moe-tiny-a";
     /** No QK-norm, 2 dense layers, 16 experts top-4 in 2 groups, 2 shared experts, head_dim != hidden/heads. */
     public static final String TINY_B = "glm4moe-tiny-b";
+    /**
+     * Made by the independent numpy oracle (tools/oracle/): BF16 weights in 2 shards plus an index, nested
+     * {@code rope_parameters}, 32 experts top-4 in 4 groups keeping 2, MTP layer without its own embedding and
+     * head copies, 40-token prompt.
+     */
+    public static final String TINY_C = "glm4moe-tiny-c";
 
     private static final Map<String, Path> EXTRACTED = new ConcurrentHashMap<>();
 
     private Fixtures() {
     }
 
-    /** The directory of fixture {@code name} (holding config.json, model.safetensors, golden.json). */
+    /** The directory of fixture {@code name} (holding config.json, the safetensors file(s), golden.json). */
     public static Path fixture(String name) {
         return fixture(name, Fixtures.class.getClassLoader());
     }

@@ -32,6 +32,20 @@ class FixturesTest {
         }
     }
 
+    @Test
+    void shardedFixtureCHasItsIndexAndBothShards() {
+        Path dir = Fixtures.fixture(Fixtures.TINY_C);
+        for (String file : List.of("config.json", "golden.json", "model.safetensors.index.json",
+                "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")) {
+            assertTrue(Files.isRegularFile(dir.resolve(file)), dir.resolve(file).toString());
+        }
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            assertTrue(ckpt.hasMtp());
+            assertFalse(ckpt.find("model.layers.3.embed_tokens.weight").isPresent(), "C has no MTP embedding copy");
+            assertFalse(ckpt.find("model.layers.3.shared_head.head.weight").isPresent(), "C has no MTP head copy");
+        }
+    }
+
     /** Other modules see the fixtures inside core's test-jar; they must come out as a real, openable directory. */
     @Test
     void extractsFixturesFromAJar(@TempDir Path tmp) throws IOException {
