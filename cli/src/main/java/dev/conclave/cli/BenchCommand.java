@@ -63,6 +63,7 @@ final class BenchCommand implements Callable<Integer> {
                 bestDecode = Math.max(bestDecode, gen / t[1]);
                 System.err.printf("run %d/%d: prefill %.1f tok/s, decode %.1f tok/s%n", r + 1, repeats, prompt / t[0], gen / t[1]);
             }
+            long peakRss = peakRssMiB();
             double bandwidth = MemoryBandwidth.measure(m.parallel(), 1L << 30, 3);
             long activeBytes = ActiveBytes.perDecodeToken(m.checkpoint());
             double roofline = bandwidth / activeBytes;
@@ -77,7 +78,7 @@ final class BenchCommand implements Callable<Integer> {
             r.put("memory_bandwidth_gb_s", round(bandwidth / 1e9));
             r.put("decode_roofline_tok_s", round(roofline));
             r.put("decode_pct_of_roofline", round(100 * bestDecode / roofline));
-            r.put("peak_rss_mib", peakRssMiB());
+            r.put("peak_rss_mib", peakRss);
             r.put("llama_cpp_decode_tok_s", LLAMA_CPP_DECODE);
             r.put("llama_cpp_prefill_tok_s", LLAMA_CPP_PREFILL);
             print(r);
@@ -122,7 +123,7 @@ final class BenchCommand implements Callable<Integer> {
         return Math.round(v * 10) / 10.0;
     }
 
-    /** VmHWM from /proc (Linux); -1 elsewhere. */
+    /** VmHWM from /proc (Linux), mapped checkpoint pages included; -1 elsewhere. */
     static long peakRssMiB() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
