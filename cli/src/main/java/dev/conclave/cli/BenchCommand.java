@@ -39,6 +39,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "3", description = "Timed runs; the best is reported (default ${DEFAULT-VALUE}).")
     int repeats;
 
+    @Option(names = "--bandwidth-mib", defaultValue = "1024",
+            description = "Buffer for the memory bandwidth probe, far beyond the caches (default ${DEFAULT-VALUE}).")
+    int bandwidthMiB;
+
     @Option(names = "--json", description = "Print the figures as JSON.")
     boolean json;
 
@@ -47,8 +51,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (prompt < 1 || gen < 1 || repeats < 1) {
-            throw new IllegalArgumentException("--prompt, --gen and --repeats must be >= 1");
+        if (prompt < 1 || gen < 1 || repeats < 1 || bandwidthMiB < 1) {
+            throw new IllegalArgumentException("--prompt, --gen, --repeats and --bandwidth-mib must be >= 1");
         }
         try (ModelOptions.Loaded m = model.load()) {
             InProcessPipeline p = m.pipeline();
@@ -64,7 +68,7 @@ final class BenchCommand implements Callable<Integer> {
                 System.err.printf("run %d/%d: prefill %.1f tok/s, decode %.1f tok/s%n", r + 1, repeats, prompt / t[0], gen / t[1]);
             }
             long peakRss = peakRssMiB();
-            double bandwidth = MemoryBandwidth.measure(m.parallel(), 1L << 30, 3);
+            double bandwidth = MemoryBandwidth.measure(m.parallel(), (long) bandwidthMiB << 20, 3);
             long activeBytes = ActiveBytes.perDecodeToken(m.checkpoint());
             double roofline = bandwidth / activeBytes;
             Map<String, Object> r = new LinkedHashMap<>();

@@ -15,12 +15,20 @@ public final class Generator {
 
     /**
      * Generates up to {@code maxTokens} tokens after {@code prompt}, stopping after any id in {@code stopIds}
-     * (it is included in the result); {@code onToken} sees each id as it is produced.
+     * (it is included in the result) or when the context reaches {@code max_position_embeddings};
+     * {@code onToken} sees each id as it is produced.
      */
     public int[] generate(int[] prompt, int maxTokens, Sampler sampler, Set<Integer> stopIds, IntConsumer onToken) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt needs at least one token");
         }
+        int context = pipeline.config().maxPositionEmbeddings();
+        if (prompt.length >= context) {
+            throw new IllegalArgumentException("a prompt of " + prompt.length + " tokens leaves no room to generate within"
+                    + " max_position_embeddings " + context);
+        }
+        // The last generated token is sampled, never fed back, so it needs no position of its own.
+        maxTokens = Math.min(maxTokens, context - prompt.length + 1);
         Sequence seq = pipeline.newSequence();
         int[] out = new int[maxTokens];
         int produced = 0;
