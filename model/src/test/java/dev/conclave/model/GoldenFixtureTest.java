@@ -187,7 +187,7 @@ class GoldenFixtureTest {
     // --- (a) prefill --------------------------------------------------------------------------------------------
 
     @ParameterizedTest
-    @ValueSource(strings = {Fixtures.TINY_A, Fixtures.TINY_B, Fixtures.TINY_C})
+    @ValueSource(strings = {Fixtures.TINY_A, Fixtures.TINY_B, Fixtures.TINY_C, Fixtures.TINY_D})
     void prefillMatchesGoldenLogitsAtEveryPosition(String fixture) {
         Model m = model(fixture);
         Sequence seq = m.pipeline().newSequence();
@@ -201,7 +201,7 @@ class GoldenFixtureTest {
     // --- (b) token by token through the KV cache ----------------------------------------------------------------
 
     @ParameterizedTest
-    @ValueSource(strings = {Fixtures.TINY_A, Fixtures.TINY_B, Fixtures.TINY_C})
+    @ValueSource(strings = {Fixtures.TINY_A, Fixtures.TINY_B, Fixtures.TINY_C, Fixtures.TINY_D})
     void tokenByTokenDecodeThroughTheKvCacheMatchesGolden(String fixture) {
         Model m = model(fixture);
         Sequence seq = m.pipeline().newSequence();
@@ -218,7 +218,7 @@ class GoldenFixtureTest {
     // --- (c) greedy generation ------------------------------------------------------------------------------------
 
     @ParameterizedTest
-    @ValueSource(strings = {Fixtures.TINY_A, Fixtures.TINY_B, Fixtures.TINY_C})
+    @ValueSource(strings = {Fixtures.TINY_A, Fixtures.TINY_B, Fixtures.TINY_C, Fixtures.TINY_D})
     void greedyGenerationReproducesGreedy16(String fixture) {
         Model m = model(fixture);
         List<Integer> seen = new java.util.ArrayList<>();
@@ -236,7 +236,7 @@ class GoldenFixtureTest {
      * draft for the token after it (SGLang convention, no masking at position 0).
      */
     @ParameterizedTest
-    @ValueSource(strings = {Fixtures.TINY_A, Fixtures.TINY_B, Fixtures.TINY_C})
+    @ValueSource(strings = {Fixtures.TINY_A, Fixtures.TINY_B, Fixtures.TINY_C, Fixtures.TINY_D})
     void mtpDraftMatchesGoldenSglangLogits(String fixture) {
         Model m = model(fixture);
         Golden g = m.golden();
@@ -257,7 +257,7 @@ class GoldenFixtureTest {
 
     /** The full prompt and a shorter prefix of it, prefilled in one step, give what each gives alone. */
     @ParameterizedTest
-    @ValueSource(strings = {Fixtures.TINY_A, Fixtures.TINY_B, Fixtures.TINY_C})
+    @ValueSource(strings = {Fixtures.TINY_A, Fixtures.TINY_B, Fixtures.TINY_C, Fixtures.TINY_D})
     void twoSequencesInOneStepMatchRunningThemSeparately(String fixture) {
         Model m = model(fixture);
         InProcessPipeline p = m.pipeline();
@@ -279,7 +279,7 @@ class GoldenFixtureTest {
      * decode row must match A decoding alone, and B's rows B's prefill alone.
      */
     @ParameterizedTest
-    @ValueSource(strings = {Fixtures.TINY_A, Fixtures.TINY_B, Fixtures.TINY_C})
+    @ValueSource(strings = {Fixtures.TINY_A, Fixtures.TINY_B, Fixtures.TINY_C, Fixtures.TINY_D})
     void decodeAndPrefillMixedInOneStepMatchRunningThemSeparately(String fixture) {
         Model m = model(fixture);
         InProcessPipeline p = m.pipeline();
@@ -329,7 +329,7 @@ class GoldenFixtureTest {
 
     /** The prompt in three unequal chunks over three steps, each continuing from the cache, matches the golden. */
     @ParameterizedTest
-    @ValueSource(strings = {Fixtures.TINY_A, Fixtures.TINY_B, Fixtures.TINY_C})
+    @ValueSource(strings = {Fixtures.TINY_A, Fixtures.TINY_B, Fixtures.TINY_C, Fixtures.TINY_D})
     void chunkedPrefillMatchesGolden(String fixture) {
         Model m = model(fixture);
         int[] tokens = m.golden().tokens();

@@ -34,6 +34,9 @@ public final class Fixtures {
      */
     public static final String TINY_C = "glm4moe-tiny-c";
 
+    /** F16 weights, one KV head, rotary fraction 0.25, no attention bias, top-3 of 8; made by the oracle. */
+    public static final String TINY_D = "glm4moe-tiny-d";
+
     private static final Map<String, Path> EXTRACTED = new ConcurrentHashMap<>();
 
     private Fixtures() {
