@@ -3,6 +3,7 @@ package dev.conclave.model;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conclave.core.checkpoint.CheckpointLayout;
 import dev.conclave.core.checkpoint.SafetensorsWriter;
 import dev.conclave.core.checkpoint.SafetensorsWriter.Entry;
 import dev.conclave.core.checkpoint.SafetensorsWriter.FloatSource;
@@ -52,6 +53,20 @@ public final class RandomCheckpoint {
         BIAS,
         /** 0.05·N(0, 1): about the gap between neighbouring router scores, so it changes which experts win. */
         CORRECTION_BIAS;
+
+        /** The init of a tensor, from its Hugging Face name. */
+        static Init of(String name) {
+            if (name.equals("model.embed_tokens.weight")) {
+                return EMBEDDING;
+            }
+            if (name.endsWith("e_score_correction_bias")) {
+                return CORRECTION_BIAS;
+            }
+            if (name.endsWith(".bias")) {
+                return BIAS;
+            }
+            return name.endsWith("norm.weight") ? NORM : MATRIX;
+        }
 
         FloatSource source(long[] shape, SplittableRandom random) {
             double mean = this == NORM ? 1 : 0;
@@ -157,101 +172,32 @@ public final class RandomCheckpoint {
     }
 
     /**
-     * Every tensor of the checkpoint, in file order: embedding, final norm and lm_head; then each layer (norms
-     * and attention, then its dense MLP or MoE block); then the MTP layer(s) at index num_hidden_layers.
+     * Every tensor of the checkpoint in {@link CheckpointLayout} order, each with how it is initialised. The
+     * MTP layer's copies of the embedding and lm_head reuse their originals' random streams, so they hold the
+     * same values, as in GLM-4.5 checkpoints.
      */
     static List<Planned> layout(ModelConfig c, DType dtype, boolean mtpCopies) {
         if (c.tieWordEmbeddings()) {
             throw new IllegalArgumentException("tie_word_embeddings is true; GLM-4.5 checkpoints never tie the lm_head");
         }
-        Layout t = new Layout(dtype);
-        long h = c.hiddenSize();
-        long v = c.vocabSize();
-        t.add("model.embed_tokens.weight", Init.EMBEDDING, v, h);
-        t.add("model.norm.weight", Init.NORM, h);
-        t.add("lm_head.weight", Init.MATRIX, v, h);
-        for (int layer = 0; layer < c.numHiddenLayers(); layer++) {
-            decoderLayer(t, c, "model.layers." + layer + ".", c.isMoeLayer(layer));
-        }
-        for (int i = 0; i < c.numNextnPredictLayers(); i++) {
-            String p = "model.layers." + (c.mtpLayerIndex() + i) + ".";
-            if (mtpCopies) {
-                t.copy(p + "embed_tokens.weight", "model.embed_tokens.weight");
+        String mtp = CheckpointLayout.layerPrefix(c.mtpLayerIndex());
+        List<Planned> tensors = new ArrayList<>();
+        for (CheckpointLayout.Entry e : CheckpointLayout.of(c).entries()) {
+            String name = e.name();
+            String stream = switch (name.startsWith(mtp) ? name.substring(mtp.length()) : "") {
+                case "embed_tokens.weight" -> "model.embed_tokens.weight";
+                case "shared_head.head.weight" -> "lm_head.weight";
+                default -> name;
+            };
+            if (!stream.equals(name) && !mtpCopies) {
+                continue;
             }
-            t.add(p + "enorm.weight", Init.NORM, h);
-            t.add(p + "hnorm.weight", Init.NORM, h);
-            t.add(p + "eh_proj.weight", Init.MATRIX, h, 2 * h);
-            t.add(p + "shared_head.norm.weight", Init.NORM, h);
-            if (mtpCopies) {
-                t.copy(p + "shared_head.head.weight", "lm_head.weight");
-            }
-            decoderLayer(t, c, p, true);
+            Init init = Init.of(stream);
+            // HF keeps the correction bias in float32 whatever the weights' dtype.
+            DType type = init == Init.CORRECTION_BIAS ? DType.F32 : dtype;
+            tensors.add(new Planned(new Entry(name, type, e.shape()), init, stream));
         }
-        return t.tensors;
-    }
-
-    private static void decoderLayer(Layout t, ModelConfig c, String p, boolean moe) {
-        long h = c.hiddenSize();
-        long q = c.qWidth();
-        long kv = c.kvWidth();
-        t.add(p + "input_layernorm.weight", Init.NORM, h);
-        t.add(p + "self_attn.q_proj.weight", Init.MATRIX, q, h);
-        t.add(p + "self_attn.k_proj.weight", Init.MATRIX, kv, h);
-        t.add(p + "self_attn.v_proj.weight", Init.MATRIX, kv, h);
-        if (c.attentionBias()) {
-            t.add(p + "self_attn.q_proj.bias", Init.BIAS, q);
-            t.add(p + "self_attn.k_proj.bias", Init.BIAS, kv);
-            t.add(p + "self_attn.v_proj.bias", Init.BIAS, kv);
-        }
-        t.add(p + "self_attn.o_proj.weight", Init.MATRIX, h, q);
-        if (c.useQkNorm()) {
-            t.add(p + "self_attn.q_norm.weight", Init.NORM, c.headDim());
-            t.add(p + "self_attn.k_norm.weight", Init.NORM, c.headDim());
-        }
-        t.add(p + "post_attention_layernorm.weight", Init.NORM, h);
-        if (!moe) {
-            mlp(t, p + "mlp.", h, c.intermediateSize());
-            return;
-        }
-        t.add(p + "mlp.gate.weight", Init.MATRIX, c.nRoutedExperts(), h);
-        // HF keeps the correction bias in float32 whatever the weights' dtype.
-        t.add(p + "mlp.gate.e_score_correction_bias", Init.CORRECTION_BIAS, DType.F32, c.nRoutedExperts());
-        for (int e = 0; e < c.nRoutedExperts(); e++) {
-            mlp(t, p + "mlp.experts." + e + ".", h, c.moeIntermediateSize());
-        }
-        if (c.nSharedExperts() > 0) {
-            mlp(t, p + "mlp.shared_experts.", h, c.sharedExpertWidth());
-        }
-    }
-
-    private static void mlp(Layout t, String p, long hidden, long width) {
-        t.add(p + "gate_proj.weight", Init.MATRIX, width, hidden);
-        t.add(p + "up_proj.weight", Init.MATRIX, width, hidden);
-        t.add(p + "down_proj.weight", Init.MATRIX, hidden, width);
-    }
-
-    /** The tensor list being built; weights take the checkpoint dtype unless told otherwise. */
-    private static final class Layout {
-        final List<Planned> tensors = new ArrayList<>();
-        final DType dtype;
-
-        Layout(DType dtype) {
-            this.dtype = dtype;
-        }
-
-        void add(String name, Init init, long... shape) {
-            add(name, init, dtype, shape);
-        }
-
-        void add(String name, Init init, DType type, long... shape) {
-            tensors.add(new Planned(new Entry(name, type, shape), init, name));
-        }
-
-        /** A tensor holding the same values as {@code original}: same shape, init and random stream. */
-        void copy(String name, String original) {
-            Planned o = tensors.stream().filter(t -> t.entry().name().equals(original)).findFirst().orElseThrow();
-            tensors.add(new Planned(new Entry(name, o.entry().dtype(), o.entry().shape()), o.init(), o.stream()));
-        }
+        return tensors;
     }
 
     /** Bytes written so far, reported as a fraction of the total. */
