@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * Keys (after QK-norm and RoPE) and values of one sequence for one layer, one row of
- * {@code num_key_value_heads · head_dim} per position. Rolling back discards rejected positions.
+ * {@code num_key_value_heads · head_dim} per position.
  */
 public final class KvCache {
 
@@ -39,24 +39,11 @@ public final class KvCache {
         length++;
     }
 
-    /** Drops every position from {@code newLength} on (speculative drafts that were rejected). */
-    public void truncate(int newLength) {
-        if (newLength < 0 || newLength > length) {
-            throw new IllegalArgumentException("cannot truncate a cache of " + length + " to " + newLength);
-        }
-        length = newLength;
-    }
-
     float[] keys() {
         return keys;
     }
 
     float[] values() {
         return values;
-    }
-
-    /** Bytes held, for memory accounting. */
-    public long bytes() {
-        return 2L * keys.length * Float.BYTES;
     }
 }

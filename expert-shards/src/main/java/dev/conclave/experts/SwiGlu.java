@@ -28,8 +28,4 @@ public record SwiGlu(Matrix gateProj, Matrix upProj, Matrix downProj) {
         gateProj.requireShape(width, hidden);
         return this;
     }
-
-    public long bytes() {
-        return gateProj.bytes() + upProj.bytes() + downProj.bytes();
-    }
 }

@@ -42,13 +42,4 @@ public final class Sequence {
         System.arraycopy(newTokens, 0, tokens, length, newTokens.length);
         length += newTokens.length;
     }
-
-    /** Bytes of KV cache held by this sequence. */
-    public long cacheBytes() {
-        long b = mtp == null ? 0 : mtp.bytes();
-        for (KvCache c : layers) {
-            b += c.bytes();
-        }
-        return b;
-    }
 }

@@ -20,22 +20,4 @@ public final class Activations {
             gate[gateOffset + i] = silu(gate[gateOffset + i]) * up[upOffset + i];
         }
     }
-
-    /** In-place softmax over {@code x[offset .. offset+n)} with the max subtracted first. */
-    public static void softmax(float[] x, int offset, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, x[offset + i]);
-        }
-        float sum = 0f;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(x[offset + i] - max);
-            x[offset + i] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
-        for (int i = 0; i < n; i++) {
-            x[offset + i] *= inv;
-        }
-    }
 }

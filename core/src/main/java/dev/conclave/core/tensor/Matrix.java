@@ -36,8 +36,4 @@ public record Matrix(String name, DType dtype, int rows, int cols, MemorySegment
     public long rowBytes() {
         return (long) cols * dtype.bytes();
     }
-
-    public long bytes() {
-        return data.byteSize();
-    }
 }

@@ -30,10 +30,6 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         return numel(shape);
     }
 
-    public int rank() {
-        return shape.length;
-    }
-
     public long[] shape() {
         return shape.clone();
     }
