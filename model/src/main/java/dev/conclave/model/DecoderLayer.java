@@ -6,7 +6,7 @@ import dev.conclave.core.batch.StepLayout;
 import dev.conclave.core.parallel.Parallel;
 
 /** A pre-norm decoder layer: attention block, then the dense or MoE feed-forward block. */
-record DecoderLayer(int index, AttentionLayer attention, FeedForward ffn) {
+public record DecoderLayer(int index, AttentionLayer attention, FeedForward ffn) {
 
     void forward(float[] x, StepLayout layout, KvCache[] caches, FeedForward.Scratch scratch, Parallel parallel) {
         attention.forward(x, layout, caches, parallel);

@@ -4,9 +4,15 @@ import dev.conclave.core.kernels.Weights;
 import dev.conclave.core.tensor.Matrix;
 
 /** Token embedding lookup: row {@code id} of {@code embed_tokens} widened to float32 (no scaling). */
-record Embedding(Matrix table) {
+public record Embedding(Matrix table) {
 
-    void lookup(int[] tokens, float[] out) {
+    public static Embedding load(StageFactory f) {
+        var c = f.config();
+        return new Embedding(f.matrix("model.embed_tokens.weight").requireShape(c.vocabSize(), c.hiddenSize()));
+    }
+
+    /** Rows [tokens.length, hidden] of {@code out} get the tokens' embeddings. */
+    public void lookup(int[] tokens, float[] out) {
         int h = table.cols();
         for (int t = 0; t < tokens.length; t++) {
             int id = tokens[t];

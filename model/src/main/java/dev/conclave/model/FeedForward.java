@@ -5,14 +5,13 @@ import dev.conclave.core.kernels.RmsNorm;
 import dev.conclave.core.kernels.Rows;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.experts.Combine;
-import dev.conclave.experts.ExpertShard;
 import dev.conclave.experts.SwiGlu;
 import dev.conclave.experts.SwiGluBatch;
 import dev.conclave.router.DispatchPlan;
 import dev.conclave.router.Router;
 
 /** The second half of a decoder layer: {@code x ← x + FFN(post_attention_layernorm(x))}. */
-sealed interface FeedForward {
+public sealed interface FeedForward {
 
     void forward(float[] x, StepLayout layout, Scratch scratch, Parallel parallel);
 
@@ -53,10 +52,10 @@ sealed interface FeedForward {
     }
 
     /**
-     * MoE layers: the router's plan sends rows to the expert shard; the shared expert runs in the same
-     * batch; combine adds both to the residual.
+     * MoE layers: the router's plan sends rows to the routed experts; the shared expert runs meanwhile (in
+     * the same parallel regions when the experts are local); combine adds both to the residual.
      */
-    record Moe(int layer, Router router, DispatchPlan plan, ExpertShard experts, SwiGlu shared, Combine combine)
+    record Moe(int layer, Router router, DispatchPlan plan, RoutedExperts experts, SwiGlu shared, Combine combine)
             implements FeedForward {
         @Override
         public void forward(float[] x, StepLayout layout, Scratch s, Parallel parallel) {
@@ -65,10 +64,11 @@ sealed interface FeedForward {
             s.ensure(rows, hidden, plan.k());
             router.route(x, rows, s.m, plan, parallel);
             s.batch.clear();
-            experts.enqueue(layer, s.m, plan, s.grouped, s.batch);
+            experts.begin(layer, s.m, plan, s.grouped, s.batch);
             Rows in = s.batch.rowsForNextItem().load(s.m, rows, hidden);
             s.batch.add(shared, in, s.out, 0);
             s.batch.run(parallel);
+            experts.finish();
             combine.apply(x, plan, s.grouped, s.out, hidden);
         }
     }

@@ -4,10 +4,9 @@ import dev.conclave.attention.KvCache;
 import dev.conclave.core.batch.StepLayout;
 import dev.conclave.core.checkpoint.Checkpoint;
 import dev.conclave.core.config.ModelConfig;
-import dev.conclave.core.kernels.RmsNorm;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.core.tensor.Matrix;
-import dev.conclave.experts.ExpertShard;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -38,24 +37,20 @@ public final class InProcessPipeline {
     private final ModelConfig config;
     private final Parallel parallel;
     private final Embedding embedding;
-    private final DecoderLayer[] layers;
-    private final float[] finalNorm;
-    private final LmHead head;
+    private final LayerStack layers;
+    private final OutputHead output;
     private final MtpLayer mtp;
     private final FeedForward.Scratch scratch = new FeedForward.Scratch();
-    private final float eps;
     private float[] x = new float[0];
 
-    private InProcessPipeline(ModelConfig config, Parallel parallel, Embedding embedding, DecoderLayer[] layers,
-                              float[] finalNorm, LmHead head, MtpLayer mtp) {
+    private InProcessPipeline(ModelConfig config, Parallel parallel, Embedding embedding, LayerStack layers,
+                              OutputHead output, MtpLayer mtp) {
         this.config = config;
         this.parallel = parallel;
         this.embedding = embedding;
         this.layers = layers;
-        this.finalNorm = finalNorm;
-        this.head = head;
+        this.output = output;
         this.mtp = mtp;
-        this.eps = (float) config.rmsNormEps();
     }
 
     /** Builds every stage from the checkpoint; weights stay in the memory-mapped files. */
@@ -64,15 +59,13 @@ public final class InProcessPipeline {
         ModelConfig c = f.config();
         int mainLayers = c.numHiddenLayers();
         boolean withMtp = checkpoint.hasMtp();
-        ExpertShard experts = f.allExperts(withMtp ? mainLayers + 1 : mainLayers);
-        DecoderLayer[] layers = new DecoderLayer[mainLayers];
+        RoutedExperts experts = new ShardExperts(f.shard((layer, expert) -> true));
+        List<DecoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < mainLayers; l++) {
-            layers[l] = f.decoderLayer(l, experts);
+            layers.add(f.decoderLayer(l, experts));
         }
-        Matrix embed = f.matrix("model.embed_tokens.weight").requireShape(c.vocabSize(), c.hiddenSize());
-        Matrix lm = f.matrix("lm_head.weight").requireShape(c.vocabSize(), c.hiddenSize());
-        LmHead head = new LmHead(lm);
-        Embedding embedding = new Embedding(embed);
+        OutputHead output = OutputHead.load(f);
+        Embedding embedding = Embedding.load(f);
         MtpLayer mtp = null;
         if (withMtp) {
             int l = c.mtpLayerIndex();
@@ -81,12 +74,12 @@ public final class InProcessPipeline {
             Embedding mtpEmbed = checkpoint.find(p + "embed_tokens.weight")
                     .map(t -> new Embedding(Matrix.of(t))).orElse(embedding);
             LmHead mtpHead = checkpoint.find(p + "shared_head.head.weight")
-                    .map(t -> new LmHead(Matrix.of(t))).orElse(head);
+                    .map(t -> new LmHead(Matrix.of(t))).orElse(output.lmHead());
             mtp = new MtpLayer(f.vector(p + "enorm.weight"), f.vector(p + "hnorm.weight"), f.matrix(p + "eh_proj.weight"),
                     f.decoderLayer(l, experts), f.vector(p + "shared_head.norm.weight"), mtpEmbed, mtpHead,
                     (float) c.rmsNormEps());
         }
-        return new InProcessPipeline(c, parallel, embedding, layers, f.vector("model.norm.weight"), head, mtp);
+        return new InProcessPipeline(c, parallel, embedding, new LayerStack(layers, parallel), output, mtp);
     }
 
     public ModelConfig config() {
@@ -98,15 +91,11 @@ public final class InProcessPipeline {
     }
 
     public int vocab() {
-        return head.vocab();
+        return output.vocab();
     }
 
     public Sequence newSequence() {
-        KvCache[] caches = new KvCache[layers.length];
-        for (int l = 0; l < layers.length; l++) {
-            caches[l] = layers[l].attention().newCache();
-        }
-        return new Sequence(caches, mtp == null ? null : mtp.newCache());
+        return new Sequence(layers.newCaches(), mtp == null ? null : mtp.newCache());
     }
 
     /** One forward step over the new tokens of each sequence; appends them to the sequences' caches. */
@@ -135,25 +124,22 @@ public final class InProcessPipeline {
         }
         embedding.lookup(flat, x);
 
-        KvCache[] caches = new KvCache[n];
-        for (DecoderLayer layer : layers) {
-            for (int s = 0; s < n; s++) {
-                caches[s] = sequences.get(s).layer(layer.index());
-            }
-            layer.forward(x, layout, caches, scratch, parallel);
+        KvCache[][] caches = new KvCache[n][];
+        for (int s = 0; s < n; s++) {
+            caches[s] = sequences.get(s).caches();
         }
+        layers.forward(x, layout, caches);
         for (int s = 0; s < n; s++) {
             sequences.get(s).appended(newTokens.get(s));
         }
 
-        float[] h = new float[rows * hidden];
-        RmsNorm.apply(x, 0, finalNorm, eps, h, 0, rows);
+        float[] h = output.normalize(x, rows);
         int[] logitRows = switch (which) {
             case ALL -> java.util.stream.IntStream.range(0, rows).toArray();
             case LAST_PER_SEQUENCE -> java.util.stream.IntStream.range(0, n).map(layout::lastRow).toArray();
             case NONE -> new int[0];
         };
-        float[] logits = logitRows.length == 0 ? new float[0] : head.logits(h, logitRows, parallel);
+        float[] logits = logitRows.length == 0 ? new float[0] : output.logits(h, logitRows, parallel);
         return new StepOutput(layout, h, logitRows, logits);
     }
 

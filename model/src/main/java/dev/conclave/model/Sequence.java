@@ -27,8 +27,8 @@ public final class Sequence {
         return Arrays.copyOf(tokens, length);
     }
 
-    KvCache layer(int l) {
-        return layers[l];
+    KvCache[] caches() {
+        return layers;
     }
 
     KvCache mtp() {

@@ -90,21 +90,31 @@ public final class StageFactory {
         return mlp(layer(l) + "mlp.experts." + e + ".").requireShape(config.hiddenSize(), config.moeIntermediateSize());
     }
 
-    /** A shard hosting every routed expert of the given layers (all MoE layers in one JVM). */
-    public ExpertShard allExperts(int layers) {
+    /** A shard hosting the routed experts {@code (layer, expert)} that {@code hosted} accepts. */
+    public ExpertShard shard(HostedExperts hosted) {
+        int layers = config.numHiddenLayers() + (config.hasMtp() ? 1 : 0);
         SwiGlu[][] experts = new SwiGlu[layers][];
         for (int l = 0; l < layers; l++) {
             if (config.isMoeLayer(l)) {
                 experts[l] = new SwiGlu[config.nRoutedExperts()];
                 for (int e = 0; e < config.nRoutedExperts(); e++) {
-                    experts[l][e] = expert(l, e);
+                    if (hosted.hosts(l, e)) {
+                        experts[l][e] = expert(l, e);
+                    }
                 }
             }
         }
         return new ExpertShard(experts);
     }
 
-    DecoderLayer decoderLayer(int l, ExpertShard experts) {
+    /** Which routed experts a shard hosts. */
+    @FunctionalInterface
+    public interface HostedExperts {
+        boolean hosts(int layer, int expert);
+    }
+
+    /** Layer {@code l}: its attention, and its dense MLP or its router, shared expert and routed experts. */
+    public DecoderLayer decoderLayer(int l, RoutedExperts experts) {
         FeedForward ffn;
         if (config.isMoeLayer(l)) {
             Router router = router(l);

@@ -63,9 +63,10 @@ public final class Parallel implements AutoCloseable {
 
     /**
      * As {@link #forRange(int, RangeBody)}, with chunk boundaries on multiples of {@code grain} so that
-     * kernels that process several rows at a time keep their blocks whole.
+     * kernels that process several rows at a time keep their blocks whole. Stages that share one device
+     * (an attention stage and an expert group on the same CPU) take turns: one region at a time.
      */
-    public void forRange(int n, int grain, RangeBody body) {
+    public synchronized void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) {
             return;
         }
