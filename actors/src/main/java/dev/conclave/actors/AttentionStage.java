@@ -1,0 +1,91 @@
+package dev.conclave.actors;
+
+import dev.conclave.attention.KvCache;
+import dev.conclave.core.batch.StepLayout;
+import dev.conclave.model.LayerStack;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * An attention stage: owns a contiguous range of layers (their attention, norms, router gates, dense MLPs
+ * and shared experts) and the KV caches of the sequences it serves. It runs on its own pinned thread: a
+ * step's routed experts are reached over the data plane while this thread waits for their rows.
+ */
+public final class AttentionStage extends AbstractBehavior<AttentionStage.Command> {
+
+    public sealed interface Command extends ControlMessage {
+    }
+
+    /**
+     * Runs the stage's layers over one step: sequence {@code sequenceIds[s]} brings {@code counts[s]} rows of
+     * {@code hidden} ([rows, hidden]) starting at position {@code startPositions[s]}.
+     */
+    public record RunLayers(long step, long[] sequenceIds, int[] counts, int[] startPositions, float[] hidden,
+                            ActorRef<StepResult> replyTo) implements Command {
+    }
+
+    /** The sequence is finished: its caches are dropped. */
+    public record Release(long sequenceId) implements Command {
+    }
+
+    public sealed interface StepResult extends ControlMessage {
+        long step();
+    }
+
+    public record LayersDone(long step, float[] hidden) implements StepResult {
+    }
+
+    public record LayersFailed(long step, String reason) implements StepResult {
+    }
+
+    private final String name;
+    private final LayerStack layers;
+    private final Map<Long, KvCache[]> caches = new HashMap<>();
+
+    public static Behavior<Command> create(String name, LayerStack layers) {
+        return Behaviors.setup(ctx -> new AttentionStage(ctx, name, layers));
+    }
+
+    private AttentionStage(ActorContext<Command> context, String name, LayerStack layers) {
+        super(context);
+        this.name = name;
+        this.layers = layers;
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(RunLayers.class, this::run)
+                .onMessage(Release.class, r -> {
+                    caches.remove(r.sequenceId());
+                    return this;
+                })
+                .build();
+    }
+
+    private Behavior<Command> run(RunLayers r) {
+        int n = r.sequenceIds().length;
+        KvCache[][] perSequence = new KvCache[n][];
+        for (int s = 0; s < n; s++) {
+            perSequence[s] = caches.computeIfAbsent(r.sequenceIds()[s], id -> layers.newCaches());
+        }
+        try {
+            layers.forward(r.hidden(), StepLayout.of(r.counts(), r.startPositions()), perSequence);
+            r.replyTo().tell(new LayersDone(r.step(), r.hidden()));
+        } catch (RuntimeException e) {
+            // A half-run step leaves these sequences' caches inconsistent: they cannot continue.
+            for (long id : r.sequenceIds()) {
+                caches.remove(id);
+            }
+            getContext().getLog().warn("stage {} failed step {}: {}", name, r.step(), e.getMessage());
+            r.replyTo().tell(new LayersFailed(r.step(), "attention stage " + name + ": " + e.getMessage()));
+        }
+        return this;
+    }
+}
