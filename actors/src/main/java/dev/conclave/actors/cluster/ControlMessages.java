@@ -1,0 +1,26 @@
+package dev.conclave.actors.cluster;
+
+import java.util.List;
+
+/**
+ * The allow-list of classes that may cross nodes as control messages, in wire order. Kryo writes a listed
+ * class as the id {@link #FIRST_ID} + its index and refuses every class that is neither listed here nor
+ * one of the serializer's support types (primitive arrays, {@code String[]}, the JDK's immutable
+ * collections, typed actor refs). Every node must run the same list, so classes are only ever appended,
+ * one line each: never reordered, never removed.
+ *
+ * <p>A listed class is a record (the protocol messages and the records they carry), an enum, or an array
+ * of those; collection fields hold {@code List.copyOf(...)}-style immutable collections.
+ */
+public final class ControlMessages {
+
+    /** Ids below this one belong to Kryo's built-in types and the serializer's support types. */
+    public static final int FIRST_ID = 100;
+
+    public static final List<Class<?>> CLASSES = List.of(
+            // the actor protocols' records, appended here
+    );
+
+    private ControlMessages() {
+    }
+}
