@@ -1,5 +1,8 @@
 package dev.conclave.actors.cluster;
 
+import dev.conclave.actors.NodeAgent;
+import dev.conclave.actors.Orchestrator;
+
 import java.util.List;
 
 /**
@@ -18,7 +21,14 @@ public final class ControlMessages {
     public static final int FIRST_ID = 100;
 
     public static final List<Class<?>> CLASSES = List.of(
-            // the actor protocols' records, appended here
+            Orchestrator.Generate.class,
+            Orchestrator.ComputeLogits.class,
+            Orchestrator.Generated.class,
+            Orchestrator.Logits.class,
+            Orchestrator.Failed.class,
+            NodeAgent.GetStatus.class,
+            NodeAgent.NodeStatus.class,
+            NodeAgent.ClusterStatus.class
     );
 
     private ControlMessages() {

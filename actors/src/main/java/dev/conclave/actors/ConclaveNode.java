@@ -1,0 +1,197 @@
+package dev.conclave.actors;
+
+import dev.conclave.actors.cluster.ClusterNode;
+import dev.conclave.actors.cluster.ClusterSettings;
+import dev.conclave.core.checkpoint.Checkpoint;
+import dev.conclave.core.parallel.Parallel;
+import dev.conclave.dispatch.DataPlane;
+import dev.conclave.dispatch.ExpertDispatcher;
+import dev.conclave.dispatch.ExpertServer;
+import dev.conclave.dispatch.RowsMessage;
+import dev.conclave.experts.ExpertShard;
+import dev.conclave.model.DecoderLayer;
+import dev.conclave.model.Embedding;
+import dev.conclave.model.LayerStack;
+import dev.conclave.model.OutputHead;
+import dev.conclave.model.StageFactory;
+import dev.conclave.placement.IntSet;
+import dev.conclave.placement.NodeSpec;
+import dev.conclave.placement.Placement;
+import dev.conclave.placement.PlacementException;
+import dev.conclave.placement.PlacementValidator;
+import dev.conclave.placement.ResolvedPlacement;
+import dev.conclave.placement.Role;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+
+/**
+ * One Conclave node: from the placement and the checkpoint it builds exactly the stages this node hosts
+ * (reading only their weights), starts the Aeron data plane and joins the Pekko cluster. The head node's
+ * orchestrator and agent live at fixed paths ({@link #ORCHESTRATOR_PATH}, {@link #AGENT_PATH}) so that
+ * clients reach them without joining the cluster.
+ */
+public final class ConclaveNode implements AutoCloseable {
+
+    public static final String ORCHESTRATOR_PATH = "/user/orchestrator";
+    public static final String AGENT_PATH = "/user/agent";
+    private static final DispatcherSelector PINNED = DispatcherSelector.fromConfig("conclave.pinned-dispatcher");
+
+    private final Checkpoint checkpoint;
+    private final Devices devices;
+    private final DataPlane dataPlane;
+    private final ActorSystem<Void> system;
+
+    private ConclaveNode(Checkpoint checkpoint, Devices devices, DataPlane dataPlane, ActorSystem<Void> system) {
+        this.checkpoint = checkpoint;
+        this.devices = devices;
+        this.dataPlane = dataPlane;
+        this.system = system;
+    }
+
+    public ActorSystem<Void> system() {
+        return system;
+    }
+
+    /** Starts node {@code nodeName} of {@code placement} serving the checkpoint in {@code modelDir}. */
+    public static ConclaveNode start(Placement placement, String nodeName, Path modelDir) {
+        if (!placement.nodeNames().contains(nodeName)) {
+            throw new PlacementException(placement.source() + ": no node named '" + nodeName + "'; nodes are "
+                    + placement.nodeNames());
+        }
+        Checkpoint checkpoint = Checkpoint.open(modelDir);
+        Devices devices = new Devices();
+        DataPlane plane = null;
+        try {
+            ResolvedPlacement resolved = PlacementValidator.validate(placement, checkpoint.config());
+            NodeSpec node = placement.node(nodeName);
+            plane = startDataPlane(placement, nodeName);
+            DataPlane dataPlane = plane;
+            Parallel parallel = devices.cpu(node.device());
+            ClusterSettings settings = new ClusterSettings(placement.clusterName(), node.host(), node.pekkoPort(), null,
+                    placement.seedNodes().stream().map(s -> placement.node(s).host() + ":" + placement.node(s).pekkoPort())
+                            .toList(),
+                    node.roles().stream().map(Role::configName).toList());
+            ActorSystem<Void> system = ClusterNode.start(settings,
+                    Behaviors.setup(ctx -> guardian(ctx, resolved, node, checkpoint, dataPlane, parallel)));
+            return new ConclaveNode(checkpoint, devices, plane, system);
+        } catch (RuntimeException e) {
+            if (plane != null) {
+                plane.close();
+            }
+            devices.close();
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    private static DataPlane startDataPlane(Placement placement, String self) {
+        List<DataPlane.Node> nodes = new ArrayList<>();
+        for (NodeSpec n : placement.nodes()) {
+            nodes.add(n.aeronEndpoint() == null ? DataPlane.Node.ipc(n.name())
+                    : DataPlane.Node.udp(n.name(), n.aeronEndpoint().host(), n.aeronEndpoint().port()));
+        }
+        var spec = placement.dataPlane();
+        var settings = new DataPlane.Settings(spec.termLengthBytes(), spec.mtuBytes(), spec.sendTimeout());
+        int id = placement.nodeNames().indexOf(self);
+        return spec.embeddedDriver() ? DataPlane.launch(nodes, id, settings)
+                : DataPlane.connect(nodes, id, spec.driverDirectory(), settings);
+    }
+
+    private static Behavior<Void> guardian(ActorContext<Void> ctx, ResolvedPlacement resolved, NodeSpec node,
+                                           Checkpoint checkpoint, DataPlane plane, Parallel parallel) {
+        StageFactory f = new StageFactory(checkpoint);
+        var hosted = resolved.experts(node.name());
+        ExpertShard shard = f.shard((layer, expert) -> hosted.containsKey(layer) && hosted.get(layer).contains(expert));
+        List<String> names = resolved.placement().nodeNames();
+        int self = names.indexOf(node.name());
+
+        if (node.hasRole(Role.EXPERTS)) {
+            ExpertServer server = new ExpertServer(plane, new ShardCompute(shard, parallel),
+                    e -> ctx.getLog().warn("expert group {}: {}", node.name(), e.getMessage()));
+            ctx.spawn(ExpertGroup.create(server, DataPlane.idleStrategy()), "experts", PINNED);
+        }
+        ExpertRoutes routes = new ExpertRoutes(resolved, names, self);
+        List<ActorRef<AttentionStage.Command>> stages = new ArrayList<>();
+        IntSet layers = resolved.attentionLayers(node.name());
+        int mainLayers = resolved.model().numHiddenLayers();
+        if (node.hasRole(Role.ATTENTION) && !layers.isEmpty()) {
+            var experts = new AeronExperts(shard, new ExpertDispatcher(plane, RowsMessage.RowType.F32,
+                    resolved.placement().dataPlane().stepTimeout()), routes, resolved.model().hiddenSize());
+            List<DecoderLayer> owned = new ArrayList<>();
+            // The MTP layer's stage joins the step loop with speculative decoding; this loop runs the main layers.
+            for (int l : layers.toArray()) {
+                if (l < mainLayers) {
+                    owned.add(f.decoderLayer(l, experts));
+                }
+            }
+            stages.add(ctx.spawn(AttentionStage.create(node.name(), new LayerStack(owned, parallel)), "attention", PINNED));
+        }
+        if (node.hasRole(Role.ORCHESTRATOR)) {
+            var c = resolved.model();
+            var settings = new Orchestrator.Settings(c.hiddenSize(), c.maxPositionEmbeddings(), c.eosTokenIds(),
+                    resolved.placement().dataPlane().stepTimeout().multipliedBy(mainLayers + 1));
+            ctx.spawn(Orchestrator.create(stages, Embedding.load(f), OutputHead.load(f), parallel, settings),
+                    ORCHESTRATOR_PATH.substring("/user/".length()), PINNED);
+        }
+        ctx.spawn(NodeAgent.create(node.name(), resolved), AGENT_PATH.substring("/user/".length()));
+        watchMembers(ctx, resolved.placement(), routes);
+        return Behaviors.empty();
+    }
+
+    /** Tells the routes when a placement node leaves or comes back, so replicas take over its experts. */
+    private static void watchMembers(ActorContext<Void> ctx, Placement placement, ExpertRoutes routes) {
+        ActorRef<ClusterEvent.ClusterDomainEvent> watcher = ctx.spawn(Behaviors.receive(ClusterEvent.ClusterDomainEvent.class)
+                .onMessage(ClusterEvent.MemberUp.class, e -> up(placement, routes, e.member().address()))
+                .onMessage(ClusterEvent.ReachableMember.class, e -> up(placement, routes, e.member().address()))
+                .onMessage(ClusterEvent.UnreachableMember.class, e -> down(placement, routes, e.member().address()))
+                .onMessage(ClusterEvent.MemberRemoved.class, e -> down(placement, routes, e.member().address()))
+                .onAnyMessage(e -> Behaviors.same())
+                .build(), "membership");
+        Cluster cluster = Cluster.get(ctx.getSystem());
+        cluster.subscriptions().tell(Subscribe.create(watcher.<ClusterEvent.MemberEvent>narrow(), ClusterEvent.MemberEvent.class));
+        cluster.subscriptions().tell(Subscribe.create(watcher.<ClusterEvent.ReachabilityEvent>narrow(),
+                ClusterEvent.ReachabilityEvent.class));
+    }
+
+    private static Behavior<ClusterEvent.ClusterDomainEvent> up(Placement p, ExpertRoutes routes, Address a) {
+        nodeAt(p, a).ifPresent(routes::nodeUp);
+        return Behaviors.same();
+    }
+
+    private static Behavior<ClusterEvent.ClusterDomainEvent> down(Placement p, ExpertRoutes routes, Address a) {
+        nodeAt(p, a).ifPresent(routes::nodeDown);
+        return Behaviors.same();
+    }
+
+    private static java.util.Optional<String> nodeAt(Placement p, Address a) {
+        return p.nodes().stream()
+                .filter(n -> n.host().equals(a.getHost().orElse("")) && n.pekkoPort() == (int) a.getPort().orElse(-1))
+                .map(NodeSpec::name)
+                .findFirst();
+    }
+
+    @Override
+    public void close() {
+        system.terminate();
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            dataPlane.close();
+            devices.close();
+            checkpoint.close();
+        }
+    }
+}

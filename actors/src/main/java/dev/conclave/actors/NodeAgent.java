@@ -1,0 +1,68 @@
+package dev.conclave.actors;
+
+import dev.conclave.placement.NodeSpec;
+import dev.conclave.placement.Placement;
+import dev.conclave.placement.ResolvedPlacement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/** Answers "who is in the cluster, what does each node host, and is it healthy" from this node's view. */
+public final class NodeAgent {
+
+    public sealed interface Command extends ControlMessage {
+    }
+
+    public record GetStatus(ActorRef<ClusterStatus> replyTo) implements Command {
+    }
+
+    /** One placement node: its roles and what it hosts, and its membership state as this node sees it. */
+    public record NodeStatus(String node, String address, List<String> roles, String device, String attentionLayers,
+                             String experts, String health) {
+    }
+
+    public record ClusterStatus(String reporter, List<NodeStatus> nodes) implements ControlMessage {
+    }
+
+    private NodeAgent() {
+    }
+
+    public static Behavior<Command> create(String self, ResolvedPlacement placement) {
+        return Behaviors.receive(Command.class)
+                .onMessage(GetStatus.class, (ctx, get) -> {
+                    Cluster cluster = Cluster.get(ctx.getSystem());
+                    get.replyTo().tell(new ClusterStatus(self, status(placement, cluster)));
+                    return Behaviors.same();
+                })
+                .build();
+    }
+
+    private static List<NodeStatus> status(ResolvedPlacement resolved, Cluster cluster) {
+        Placement p = resolved.placement();
+        var state = cluster.state();
+        List<NodeStatus> out = new ArrayList<>();
+        for (NodeSpec n : p.nodes()) {
+            String health = "absent";
+            for (Member m : state.getMembers()) {
+                Address a = m.address();
+                if (n.host().equals(a.getHost().orElse("")) && n.pekkoPort() == (int) a.getPort().orElse(-1)) {
+                    health = state.getUnreachable().contains(m) ? "unreachable" : m.status().toString().toLowerCase();
+                }
+            }
+            StringBuilder experts = new StringBuilder();
+            for (Map.Entry<Integer, ?> e : resolved.experts(n.name()).entrySet()) {
+                experts.append(experts.isEmpty() ? "" : " ").append("L").append(e.getKey()).append(":").append(e.getValue());
+            }
+            out.add(new NodeStatus(n.name(), n.host() + ":" + n.pekkoPort(),
+                    n.roles().stream().map(r -> r.configName()).sorted().toList(), n.device().toString(),
+                    resolved.attentionLayers(n.name()).toString(), experts.toString(), health));
+        }
+        return out;
+    }
+}
