@@ -36,13 +36,19 @@ public final class ClusterClient implements AutoCloseable {
     public static ClusterClient connect(Placement placement) {
         NodeSpec h = placement.orchestrator();
         var settings = new ClusterSettings(placement.clusterName(), h.host(), 0, null, List.of(), List.of());
-        var system = ClusterNode.start(settings, ConfigFactory.parseString("pekko.actor.provider = remote"),
+        var system = ClusterNode.start(settings, ConfigFactory.parseString("""
+                pekko.actor.provider = remote
+                pekko.remote.warn-about-direct-use = off
+                pekko.remote.warn-unsafe-watch-outside-cluster = off
+                pekko.loglevel = ERROR
+                """),
                 Behaviors.<Void>empty());
         return new ClusterClient(system, "pekko://" + placement.clusterName() + "@" + h.host() + ":" + h.pekkoPort());
     }
 
-    public Orchestrator.Result generate(Function<ActorRef<Orchestrator.Result>, Orchestrator.Command> request,
-                                        Duration timeout) {
+    /** Sends an orchestrator request (generate or logits) and waits for its result. */
+    public Orchestrator.Result ask(Function<ActorRef<Orchestrator.Result>, Orchestrator.Command> request,
+                                   Duration timeout) {
         ActorRef<Orchestrator.Command> orchestrator = resolve(ConclaveNode.ORCHESTRATOR_PATH);
         return await(AskPattern.ask(orchestrator, request::apply, timeout, system.scheduler()), timeout, "orchestrator");
     }

@@ -25,22 +25,28 @@ public final class NodeAgent {
     /** One placement node: its roles and what it hosts, and its membership state as this node sees it. */
     public record NodeStatus(String node, String address, List<String> roles, String device, String attentionLayers,
                              String experts, String health) {
+        public NodeStatus {
+            roles = List.copyOf(roles);
+        }
     }
 
     public record ClusterStatus(String reporter, List<NodeStatus> nodes) implements ControlMessage {
+        public ClusterStatus {
+            // Only immutable JDK lists are on the Kryo allow-list.
+            nodes = List.copyOf(nodes);
+        }
     }
 
     private NodeAgent() {
     }
 
     public static Behavior<Command> create(String self, ResolvedPlacement placement) {
-        return Behaviors.receive(Command.class)
-                .onMessage(GetStatus.class, (ctx, get) -> {
-                    Cluster cluster = Cluster.get(ctx.getSystem());
-                    get.replyTo().tell(new ClusterStatus(self, status(placement, cluster)));
+        return Behaviors.setup(ctx -> Behaviors.receive(Command.class)
+                .onMessage(GetStatus.class, get -> {
+                    get.replyTo().tell(new ClusterStatus(self, status(placement, Cluster.get(ctx.getSystem()))));
                     return Behaviors.same();
                 })
-                .build();
+                .build());
     }
 
     private static List<NodeStatus> status(ResolvedPlacement resolved, Cluster cluster) {

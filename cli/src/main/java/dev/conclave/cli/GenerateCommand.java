@@ -1,6 +1,10 @@
 package dev.conclave.cli;
 
+import dev.conclave.actors.ClusterClient;
+import dev.conclave.actors.Orchestrator;
 import dev.conclave.model.Generator;
+import dev.conclave.placement.PlacementLoader;
+import java.nio.file.Path;
 import dev.conclave.model.Sampler;
 import java.io.PrintWriter;
 import java.util.HashSet;
@@ -13,7 +17,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Generates token ids after a prompt on this JVM (temperature 0 = greedy).")
+        description = {"Generates token ids after a prompt (temperature 0 = greedy): on this JVM with --model,",
+                "or through a running cluster's orchestrator with --cluster."})
 final class GenerateCommand implements Callable<Integer> {
 
     @Mixin
@@ -43,6 +48,12 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print {\"ids\":[...]} instead of one line of ids.")
     boolean json;
 
+    @Option(names = "--cluster", paramLabel = "FILE", description = "Run through the cluster of this placement (HOCON).")
+    Path cluster;
+
+    @Option(names = "--timeout", defaultValue = "120s", description = "With --cluster: longest wait for the answer (default ${DEFAULT-VALUE}).")
+    String timeout;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -53,20 +64,36 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-tokens must be >= 1, got " + maxTokens);
         }
         Sampler sampler = new Sampler(temperature, topK, topP, seed);
+        int[] ids = cluster != null ? viaCluster(prompt) : local(prompt, sampler);
         PrintWriter out = spec.commandLine().getOut();
-        try (ModelOptions.Loaded m = model.load()) {
-            Set<Integer> stop = ignoreEos ? Set.of() : new HashSet<>(m.pipeline().config().eosTokenIds());
-            int[] ids = new Generator(m.pipeline()).generate(prompt, maxTokens, sampler, stop, t -> { });
-            if (json) {
-                out.println(Json.write(Map.of("ids", ids)));
-            } else {
-                StringBuilder line = new StringBuilder();
-                for (int i = 0; i < ids.length; i++) {
-                    line.append(i == 0 ? "" : ",").append(ids[i]);
-                }
-                out.println(line);
+        if (json) {
+            out.println(Json.write(Map.of("ids", ids)));
+        } else {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < ids.length; i++) {
+                line.append(i == 0 ? "" : ",").append(ids[i]);
             }
+            out.println(line);
         }
         return 0;
+    }
+
+    private int[] local(int[] prompt, Sampler sampler) {
+        try (ModelOptions.Loaded m = model.load()) {
+            Set<Integer> stop = ignoreEos ? Set.of() : new HashSet<>(m.pipeline().config().eosTokenIds());
+            return new Generator(m.pipeline()).generate(prompt, maxTokens, sampler, stop, t -> { });
+        }
+    }
+
+    private int[] viaCluster(int[] prompt) {
+        try (ClusterClient client = ClusterClient.connect(PlacementLoader.load(cluster))) {
+            var result = client.ask(replyTo -> new Orchestrator.Generate(prompt, maxTokens, temperature, topP, topK,
+                    seed, ignoreEos, replyTo), Durations.parse(timeout, "--timeout"));
+            return switch (result) {
+                case Orchestrator.Generated g -> g.ids();
+                case Orchestrator.Failed f -> throw new IllegalStateException(f.reason());
+                default -> throw new IllegalStateException("unexpected answer " + result);
+            };
+        }
     }
 }

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 /** Options shared by the commands that load a checkpoint and run it on this JVM. */
 final class ModelOptions {
 
-    @Option(names = "--model", required = true, paramLabel = "DIR",
+    @Option(names = "--model", paramLabel = "DIR",
             description = "Checkpoint directory in Hugging Face layout (config.json + safetensors).")
     Path model;
 
@@ -31,6 +31,9 @@ final class ModelOptions {
     }
 
     Loaded load() {
+        if (model == null) {
+            throw new IllegalArgumentException("--model DIR is required");
+        }
         Checkpoint checkpoint = Checkpoint.open(model);
         Parallel parallel = Parallel.create(threadCount());
         try {
