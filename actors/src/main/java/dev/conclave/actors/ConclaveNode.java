@@ -24,6 +24,7 @@ import dev.conclave.placement.Role;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -122,12 +123,13 @@ public final class ConclaveNode implements AutoCloseable {
             ctx.spawn(ExpertGroup.create(server, DataPlane.idleStrategy()), "experts", PINNED);
         }
         ExpertRoutes routes = new ExpertRoutes(resolved, names, self);
+        ExpertDispatcher dispatcher = new ExpertDispatcher(plane, RowsMessage.RowType.F32,
+                resolved.placement().dataPlane().stepTimeout());
         List<ActorRef<AttentionStage.Command>> stages = new ArrayList<>();
         IntSet layers = resolved.attentionLayers(node.name());
         int mainLayers = resolved.model().numHiddenLayers();
         if (node.hasRole(Role.ATTENTION) && !layers.isEmpty()) {
-            var experts = new AeronExperts(shard, new ExpertDispatcher(plane, RowsMessage.RowType.F32,
-                    resolved.placement().dataPlane().stepTimeout()), routes, resolved.model().hiddenSize());
+            var experts = new AeronExperts(shard, dispatcher, routes, resolved.model().hiddenSize());
             List<DecoderLayer> owned = new ArrayList<>();
             // The MTP layer's stage joins the step loop with speculative decoding; this loop runs the main layers.
             for (int l : layers.toArray()) {
@@ -145,17 +147,28 @@ public final class ConclaveNode implements AutoCloseable {
                     ORCHESTRATOR_PATH.substring("/user/".length()), PINNED);
         }
         ctx.spawn(NodeAgent.create(node.name(), resolved), AGENT_PATH.substring("/user/".length()));
-        watchMembers(ctx, resolved.placement(), routes);
+        watchMembers(ctx, resolved.placement(), (name, reachable) -> {
+            if (reachable) {
+                routes.nodeUp(name);
+            } else {
+                routes.nodeDown(name);
+            }
+            dispatcher.peerReachable(names.indexOf(name), reachable);
+        });
         return Behaviors.empty();
     }
 
-    /** Tells the routes when a placement node leaves or comes back, so replicas take over its experts. */
-    private static void watchMembers(ActorContext<Void> ctx, Placement placement, ExpertRoutes routes) {
+    /**
+     * Reports placement nodes that leave, become unreachable or come back, so that replicas take over their
+     * experts and exchanges waiting on them fail at once.
+     */
+    private static void watchMembers(ActorContext<Void> ctx, Placement placement, BiConsumer<String, Boolean> reachability) {
         ActorRef<ClusterEvent.ClusterDomainEvent> watcher = ctx.spawn(Behaviors.receive(ClusterEvent.ClusterDomainEvent.class)
-                .onMessage(ClusterEvent.MemberUp.class, e -> up(placement, routes, e.member().address()))
-                .onMessage(ClusterEvent.ReachableMember.class, e -> up(placement, routes, e.member().address()))
-                .onMessage(ClusterEvent.UnreachableMember.class, e -> down(placement, routes, e.member().address()))
-                .onMessage(ClusterEvent.MemberRemoved.class, e -> down(placement, routes, e.member().address()))
+                .onMessage(ClusterEvent.MemberUp.class, e -> report(placement, reachability, e.member().address(), true))
+                .onMessage(ClusterEvent.ReachableMember.class, e -> report(placement, reachability, e.member().address(), true))
+                .onMessage(ClusterEvent.UnreachableMember.class,
+                        e -> report(placement, reachability, e.member().address(), false))
+                .onMessage(ClusterEvent.MemberRemoved.class, e -> report(placement, reachability, e.member().address(), false))
                 .onAnyMessage(e -> Behaviors.same())
                 .build(), "membership");
         Cluster cluster = Cluster.get(ctx.getSystem());
@@ -164,13 +177,9 @@ public final class ConclaveNode implements AutoCloseable {
                 ClusterEvent.ReachabilityEvent.class));
     }
 
-    private static Behavior<ClusterEvent.ClusterDomainEvent> up(Placement p, ExpertRoutes routes, Address a) {
-        nodeAt(p, a).ifPresent(routes::nodeUp);
-        return Behaviors.same();
-    }
-
-    private static Behavior<ClusterEvent.ClusterDomainEvent> down(Placement p, ExpertRoutes routes, Address a) {
-        nodeAt(p, a).ifPresent(routes::nodeDown);
+    private static Behavior<ClusterEvent.ClusterDomainEvent> report(Placement p, BiConsumer<String, Boolean> reachability,
+                                                                    Address a, boolean reachable) {
+        nodeAt(p, a).ifPresent(name -> reachability.accept(name, reachable));
         return Behaviors.same();
     }
 

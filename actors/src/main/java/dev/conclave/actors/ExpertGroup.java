@@ -2,6 +2,7 @@ package dev.conclave.actors;
 
 import dev.conclave.dispatch.ExpertServer;
 import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
 import org.agrona.concurrent.IdleStrategy;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -22,9 +23,12 @@ public final class ExpertGroup extends AbstractBehavior<ExpertGroup.Command> {
     private enum Serve implements Command { NEXT }
 
     private static final long SLICE_NANOS = Duration.ofMillis(2).toNanos();
+    /** After this long without work the group polls once a millisecond: idle nodes must not eat the cores. */
+    private static final long QUIET_NANOS = Duration.ofMillis(50).toNanos();
 
     private final ExpertServer server;
     private final IdleStrategy idle;
+    private long lastWork = System.nanoTime();
 
     public static Behavior<Command> create(ExpertServer server, IdleStrategy idle) {
         return Behaviors.setup(ctx -> {
@@ -46,8 +50,17 @@ public final class ExpertGroup extends AbstractBehavior<ExpertGroup.Command> {
 
     private Behavior<Command> serve() {
         long end = System.nanoTime() + SLICE_NANOS;
-        while (System.nanoTime() - end < 0) {
-            idle.idle(server.doWork());
+        long now;
+        while ((now = System.nanoTime()) - end < 0) {
+            int work = server.doWork();
+            if (work > 0) {
+                lastWork = now;
+                idle.reset();
+            } else if (now - lastWork > QUIET_NANOS) {
+                LockSupport.parkNanos(1_000_000);
+            } else {
+                idle.idle();
+            }
         }
         getContext().getSelf().tell(Serve.NEXT);
         return this;

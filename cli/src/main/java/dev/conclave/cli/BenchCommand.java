@@ -1,10 +1,14 @@
 package dev.conclave.cli;
 
+import dev.conclave.actors.ClusterClient;
+import dev.conclave.actors.Orchestrator;
 import dev.conclave.core.bench.MemoryBandwidth;
 import dev.conclave.core.config.ModelConfig;
 import dev.conclave.model.InProcessPipeline;
 import dev.conclave.model.Sampler;
 import dev.conclave.model.Sequence;
+import dev.conclave.placement.PlacementLoader;
+import java.time.Duration;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +46,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--bandwidth-mib", defaultValue = "1024",
             description = "Buffer for the memory bandwidth probe, far beyond the caches (default ${DEFAULT-VALUE}).")
     int bandwidthMiB;
+
+    @Option(names = "--cluster", paramLabel = "FILE",
+            description = "Also time the same prompt through this running cluster (e.g. local-3-node.conf).")
+    Path cluster;
 
     @Option(names = "--json", description = "Print the figures as JSON.")
     boolean json;
@@ -85,6 +93,13 @@ final class BenchCommand implements Callable<Integer> {
             r.put("peak_rss_mib", peakRss);
             r.put("llama_cpp_decode_tok_s", LLAMA_CPP_DECODE);
             r.put("llama_cpp_prefill_tok_s", LLAMA_CPP_PREFILL);
+            if (cluster != null) {
+                double[] best = throughCluster(ids);
+                r.put("cluster", cluster.toString());
+                r.put("cluster_prefill_tok_s", round(best[0]));
+                r.put("cluster_decode_tok_s", round(best[1]));
+                r.put("cluster_vs_single_decode", Math.round(100 * best[1] / bestDecode) / 100.0);
+            }
             print(r);
         }
         return 0;
@@ -105,6 +120,37 @@ final class BenchCommand implements Callable<Integer> {
         return new double[] {(t1 - t0) / 1e9, (t2 - t1) / 1e9};
     }
 
+    /**
+     * Best prefill and decode tok/s through the cluster's orchestrator: a one-token request times the
+     * prefill, a (gen + 1)-token request minus that prefill times the decode.
+     */
+    private double[] throughCluster(int[] ids) {
+        try (ClusterClient client = ClusterClient.connect(PlacementLoader.load(cluster))) {
+            Duration timeout = Duration.ofMinutes(10);
+            timedGenerate(client, ids, Math.min(gen, 8) + 1, timeout);
+            double bestPrefill = 0;
+            double bestDecode = 0;
+            for (int r = 0; r < repeats; r++) {
+                double prefill = timedGenerate(client, ids, 1, timeout);
+                double all = timedGenerate(client, ids, gen + 1, timeout);
+                bestPrefill = Math.max(bestPrefill, prompt / prefill);
+                bestDecode = Math.max(bestDecode, gen / (all - prefill));
+                System.err.printf("cluster run %d/%d: prefill %.1f tok/s, decode %.1f tok/s%n", r + 1, repeats,
+                        prompt / prefill, gen / (all - prefill));
+            }
+            return new double[] {bestPrefill, bestDecode};
+        }
+    }
+
+    private static double timedGenerate(ClusterClient client, int[] ids, int tokens, Duration timeout) {
+        long t0 = System.nanoTime();
+        var result = client.ask(r -> new Orchestrator.Generate(ids, tokens, 0, 1, 0, 0, true, r), timeout);
+        if (result instanceof Orchestrator.Failed f) {
+            throw new IllegalStateException("the cluster failed the bench request: " + f.reason());
+        }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
     private void print(Map<String, Object> r) {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -120,6 +166,11 @@ final class BenchCommand implements Callable<Integer> {
         out.printf("%-28s %13.1f%%%n", "decode / roofline", r.get("decode_pct_of_roofline"));
         out.printf("%-28s %14d%n", "peak RSS MiB", r.get("peak_rss_mib"));
         out.printf("%-28s %14d%n", "threads", r.get("threads"));
+        if (r.containsKey("cluster")) {
+            out.printf("%-28s %14.1f%n", "cluster prefill tok/s", r.get("cluster_prefill_tok_s"));
+            out.printf("%-28s %14.1f   (%.2fx single JVM)%n", "cluster decode tok/s", r.get("cluster_decode_tok_s"),
+                    r.get("cluster_vs_single_decode"));
+        }
         out.println("* llama.cpp c9ced49 on this machine kind, 2 threads, for the bench model (reference figures).");
     }
 

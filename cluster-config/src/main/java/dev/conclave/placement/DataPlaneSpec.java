@@ -30,8 +30,8 @@ public record DataPlaneSpec(
     public static final int MAX_MTU = 65504;
     public static final int FRAME_ALIGNMENT = 32;
 
-    /** Embedded driver, 4 MiB terms, 8 KiB MTU, sends give up after 2 s, steps after 5 s. */
+    /** Embedded driver, 4 MiB terms, 8 KiB MTU, sends give up after 2 s, a layer's expert exchange after 10 s. */
     public static DataPlaneSpec defaults() {
-        return new DataPlaneSpec(true, null, 4 * 1024 * 1024, 8 * 1024, Duration.ofSeconds(2), Duration.ofSeconds(5));
+        return new DataPlaneSpec(true, null, 4 * 1024 * 1024, 8 * 1024, Duration.ofSeconds(2), Duration.ofSeconds(10));
     }
 }

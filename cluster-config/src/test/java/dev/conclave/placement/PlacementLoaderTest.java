@@ -112,7 +112,7 @@ class PlacementLoaderTest {
         assertEquals("conclave", p.clusterName());
         assertEquals(List.of("solo"), p.seedNodes(), "the orchestrator's node seeds by default");
         assertEquals(DataPlaneSpec.defaults(), p.dataPlane());
-        assertEquals(new DataPlaneSpec(true, null, 4 << 20, 8 << 10, Duration.ofSeconds(2), Duration.ofSeconds(5)),
+        assertEquals(new DataPlaneSpec(true, null, 4 << 20, 8 << 10, Duration.ofSeconds(2), Duration.ofSeconds(10)),
                 DataPlaneSpec.defaults());
         NodeSpec solo = p.node("solo");
         assertEquals(LayerSet.none(), solo.attentionLayers());

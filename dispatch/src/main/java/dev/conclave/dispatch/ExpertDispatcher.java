@@ -8,7 +8,10 @@ import io.aeron.FragmentAssembler;
 import io.aeron.logbuffer.Header;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -34,6 +37,7 @@ public final class ExpertDispatcher {
     private final RowsDecoder decoder = new RowsDecoder();
     private final UnsafeBuffer sendBuffer;
     private final ExpertBlocks blocks = new ExpertBlocks();
+    private final AtomicLong unreachable = new AtomicLong();
 
     private DispatchPlan plan;
     private int[] peerOfExpert;
@@ -50,6 +54,9 @@ public final class ExpertDispatcher {
      * @param stepTimeout how long {@link #combine} waits for the replies of one layer
      */
     public ExpertDispatcher(DataPlane plane, RowType rowType, Duration stepTimeout) {
+        if (plane.nodeCount() > Long.SIZE) {
+            throw new IllegalArgumentException("at most " + Long.SIZE + " nodes, got " + plane.nodeCount());
+        }
         this.plane = plane;
         this.rowType = rowType;
         this.stepTimeoutNs = stepTimeout.toNanos();
@@ -68,7 +75,8 @@ public final class ExpertDispatcher {
             throw new IllegalArgumentException("peerOfExpert has " + peerOfExpert.length + " entries for " + experts + " experts");
         }
         for (int e = 0; e < experts; e++) {
-            if (peerOfExpert[e] < 0 || peerOfExpert[e] >= plane.nodeCount()) {
+            // Experts without rows may have no live host at all; only the ones this plan uses must have one.
+            if (plan.load(e) > 0 && (peerOfExpert[e] < 0 || peerOfExpert[e] >= plane.nodeCount())) {
                 throw new IllegalArgumentException("expert " + e + " is placed on node " + peerOfExpert[e] + ", not one of "
                         + plane.nodeCount());
             }
@@ -156,8 +164,14 @@ public final class ExpertDispatcher {
         try {
             while (outstandingRows > 0 && failure == null) {
                 int work = plane.poll(Lane.COMBINE, assembler, FRAGMENT_LIMIT);
-                if (work == 0 && System.nanoTime() - deadline > 0) {
-                    throw new DataPlaneException(missingReplies());
+                if (work == 0) {
+                    String lost = lostPeers();
+                    if (lost != null) {
+                        throw new DataPlaneException(lost);
+                    }
+                    if (System.nanoTime() - deadline > 0) {
+                        throw new DataPlaneException(missingReplies());
+                    }
                 }
                 idle.idle(work);
             }
@@ -208,6 +222,41 @@ public final class ExpertDispatcher {
             received[e] += hi - lo;
             outstandingRows -= hi - lo;
         }
+    }
+
+    /**
+     * Marks node {@code peer} unreachable (or reachable again), as the cluster's failure detector reports
+     * it; may be called from any thread. A wait on replies from an unreachable node fails at once instead
+     * of running out the step timeout.
+     */
+    public void peerReachable(int peer, boolean reachable) {
+        long bit = 1L << peer;
+        unreachable.getAndUpdate(mask -> reachable ? mask & ~bit : mask | bit);
+    }
+
+    /** A failure message when a node this exchange still waits on is unreachable, else null. */
+    private String lostPeers() {
+        long mask = unreachable.get();
+        if (mask == 0) {
+            return null;
+        }
+        StringBuilder lost = new StringBuilder();
+        for (int peer = 0; peer < plane.nodeCount(); peer++) {
+            if ((mask & (1L << peer)) == 0 || peer == plane.self()) {
+                continue;
+            }
+            List<Integer> waiting = new ArrayList<>();
+            for (int e = 0; e < plan.experts(); e++) {
+                if (peerOfExpert[e] == peer && received[e] < plan.load(e)) {
+                    waiting.add(e);
+                }
+            }
+            if (!waiting.isEmpty()) {
+                lost.append(lost.isEmpty() ? "" : "; ").append("node ").append(describe(peer))
+                        .append(" became unreachable before experts ").append(waiting).append(" replied");
+            }
+        }
+        return lost.isEmpty() ? null : prefix() + lost;
     }
 
     private String missingReplies() {
