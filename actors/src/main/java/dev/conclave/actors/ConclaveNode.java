@@ -96,17 +96,30 @@ public final class ConclaveNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Nodes with their own embedded drivers talk UDP to each other's Aeron endpoints; nodes that share one
+     * external driver (one host, {@code embedded-driver = false}) talk IPC through it.
+     */
     private static DataPlane startDataPlane(Placement placement, String self) {
+        var spec = placement.dataPlane();
         List<DataPlane.Node> nodes = new ArrayList<>();
         for (NodeSpec n : placement.nodes()) {
-            nodes.add(n.aeronEndpoint() == null ? DataPlane.Node.ipc(n.name())
+            if (!spec.embeddedDriver() && !n.host().equals(placement.node(self).host())) {
+                throw new PlacementException(placement.source() + ": nodes " + self + " and " + n.name()
+                        + " share one media driver (embedded-driver = false) but are on different hosts");
+            }
+            nodes.add(!spec.embeddedDriver() || n.aeronEndpoint() == null ? DataPlane.Node.ipc(n.name())
                     : DataPlane.Node.udp(n.name(), n.aeronEndpoint().host(), n.aeronEndpoint().port()));
         }
-        var spec = placement.dataPlane();
         var settings = new DataPlane.Settings(spec.termLengthBytes(), spec.mtuBytes(), spec.sendTimeout());
         int id = placement.nodeNames().indexOf(self);
-        return spec.embeddedDriver() ? DataPlane.launch(nodes, id, settings)
-                : DataPlane.connect(nodes, id, spec.driverDirectory(), settings);
+        if (spec.embeddedDriver()) {
+            return DataPlane.launch(nodes, id, settings);
+        }
+        if (spec.driverDirectory() == null) {
+            throw new PlacementException(placement.source() + ": embedded-driver = false needs data-plane.driver-directory");
+        }
+        return DataPlane.connect(nodes, id, spec.driverDirectory(), settings);
     }
 
     private static Behavior<Void> guardian(ActorContext<Void> ctx, ResolvedPlacement resolved, NodeSpec node,

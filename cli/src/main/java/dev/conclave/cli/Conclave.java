@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 NodeCommand.class,
                 StatusCommand.class,
                 BenchDispatchCommand.class,
+                DriverCommand.class,
                 CommandLine.HelpCommand.class,
                 PlanCommand.class,
                 RandomModelCommand.class,

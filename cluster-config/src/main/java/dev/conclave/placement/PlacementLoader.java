@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
 public final class PlacementLoader {
 
     /** The placements shipped with Conclave, by {@link #bundled} name. */
-    public static final List<String> BUNDLED = List.of("single-node", "local-3-node");
+    public static final List<String> BUNDLED = List.of("single-node", "local-3-node", "local-3-node-ipc");
 
     private static final String ROOT = "conclave";
     private static final String DEFAULT_CLUSTER_NAME = "conclave";

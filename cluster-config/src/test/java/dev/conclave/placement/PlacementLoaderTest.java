@@ -302,6 +302,6 @@ class PlacementLoaderTest {
     @Test
     void unknownBundledNamesListTheBundledOnes() {
         assertContains(assertThrows(PlacementException.class, () -> PlacementLoader.bundled("two-node")).getMessage(),
-                "no bundled placement 'two-node'; bundled are single-node, local-3-node");
+                "no bundled placement 'two-node'; bundled are single-node, local-3-node, local-3-node-ipc");
     }
 }

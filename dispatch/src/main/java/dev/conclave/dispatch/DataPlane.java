@@ -137,7 +137,21 @@ public final class DataPlane implements AutoCloseable {
     public static DataPlane launch(List<Node> nodes, int self, Settings settings) {
         checkNodes(nodes, self);
         String directory = directoryFor(nodes.get(self).name()).toString();
-        MediaDriver driver = MediaDriver.launch(new MediaDriver.Context()
+        MediaDriver driver = launchDriver(directory);
+        try {
+            return new DataPlane(nodes, self, settings, driver, directory);
+        } catch (RuntimeException e) {
+            driver.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Starts a media driver in {@code directory}: embedded in a node, or on its own for the nodes of one host
+     * to share ({@code conclave driver}), which lets them reach each other over IPC.
+     */
+    public static MediaDriver launchDriver(String directory) {
+        return MediaDriver.launch(new MediaDriver.Context()
                 .aeronDirectoryName(directory)
                 // A fixed directory per node: a killed JVM's leftovers are deleted on the next start.
                 .dirDeleteOnStart(true)
@@ -152,12 +166,6 @@ public final class DataPlane implements AutoCloseable {
                 .socketRcvbufLength(SOCKET_BUFFER)
                 .socketSndbufLength(SOCKET_BUFFER)
                 .termBufferSparseFile(true));
-        try {
-            return new DataPlane(nodes, self, settings, driver, directory);
-        } catch (RuntimeException e) {
-            driver.close();
-            throw e;
-        }
     }
 
     /** Joins through a media driver already running in {@code aeronDirectory} (IPC peers share one). */
