@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 import org.agrona.concurrent.IdleStrategy;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -20,6 +22,9 @@ public final class ExpertGroup extends AbstractBehavior<ExpertGroup.Command> {
     public sealed interface Command extends ControlMessage {
     }
 
+    /** Every expert group registers under this key: the head learns which nodes' experts are serving. */
+    public static final ServiceKey<Command> SERVICE = ServiceKey.create(Command.class, "conclave-expert-group");
+
     private enum Serve implements Command { NEXT }
 
     private static final long SLICE_NANOS = Duration.ofMillis(2).toNanos();
@@ -32,6 +37,7 @@ public final class ExpertGroup extends AbstractBehavior<ExpertGroup.Command> {
 
     public static Behavior<Command> create(ExpertServer server, IdleStrategy idle) {
         return Behaviors.setup(ctx -> {
+            ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE, ctx.getSelf()));
             ctx.getSelf().tell(Serve.NEXT);
             return new ExpertGroup(ctx, server, idle);
         });

@@ -36,12 +36,12 @@ final class StatusCommand implements Callable<Integer> {
                 out.println(Json.write(status));
                 return 0;
             }
-            out.printf("%-12s %-18s %-28s %-8s %-10s %-12s %s%n", "node", "address", "roles", "device", "health",
-                    "attention", "experts (layer:ids)");
+            String row = "%-12s %-18s %-28s %-8s %-12s %-8s %-10s %s%n";
+            out.printf(row, "node", "address", "roles", "device", "health", "serving", "attention", "experts (layer:ids)");
             for (NodeAgent.NodeStatus n : status.nodes()) {
-                out.printf("%-12s %-18s %-28s %-8s %-10s %-12s %s%n", n.node(), n.address(), String.join(",", n.roles()),
-                        n.device(), n.health(), n.attentionLayers().isEmpty() ? "-" : n.attentionLayers(),
-                        n.experts().isEmpty() ? "-" : n.experts());
+                String serving = n.expertsServing() == null ? "-" : n.expertsServing() ? "yes" : "no";
+                out.printf(row, n.node(), n.address(), String.join(",", n.roles()), n.device(), n.health(), serving,
+                        n.attentionLayers().isEmpty() ? "-" : n.attentionLayers(), n.experts().isEmpty() ? "-" : n.experts());
             }
             out.println("(as seen by " + status.reporter() + ")");
         }

@@ -175,7 +175,9 @@ class ClusterEndToEndTest {
             try {
                 NodeAgent.ClusterStatus s = client.status(Duration.ofSeconds(5));
                 seen = s.nodes().toString();
-                if (s.nodes().stream().filter(n -> nodes.contains(n.node())).allMatch(n -> n.health().equals("up"))) {
+                // Up in the membership, and each expert group found through the receptionist.
+                if (s.nodes().stream().filter(n -> nodes.contains(n.node()))
+                        .allMatch(n -> n.health().equals("up") && !Boolean.FALSE.equals(n.expertsServing()))) {
                     return;
                 }
             } catch (IllegalStateException notYet) {
