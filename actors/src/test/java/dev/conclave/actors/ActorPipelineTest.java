@@ -1,5 +1,6 @@
 package dev.conclave.actors;
 
+import static dev.conclave.core.testing.Numerics.relL2;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -87,14 +88,8 @@ class ActorPipelineTest {
             Sequence seq = r.reference().newSequence();
             var ref = r.reference().step(List.of(seq), List.of(prompt), InProcessPipeline.Logits.ALL);
             assertEquals(ref.logits().length, logits.logits().length);
-            double diff = 0;
-            double norm = 0;
-            for (int i = 0; i < ref.logits().length; i++) {
-                double d = logits.logits()[i] - ref.logits()[i];
-                diff += d * d;
-                norm += (double) ref.logits()[i] * ref.logits()[i];
-            }
-            assertTrue(Math.sqrt(diff / norm) <= 1e-5, fixture + " rel-L2 " + Math.sqrt(diff / norm));
+            double rel = relL2(logits.logits(), ref.logits());
+            assertTrue(rel <= 1e-5, fixture + " rel-L2 " + rel);
             r.parallel().close();
         }
     }

@@ -1,5 +1,6 @@
 package dev.conclave.actors;
 
+import static dev.conclave.core.testing.Numerics.relL2;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,15 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.conclave.core.checkpoint.Checkpoint;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.core.testing.Fixtures;
+import dev.conclave.core.testing.Ports;
 import dev.conclave.model.Generator;
 import dev.conclave.model.InProcessPipeline;
 import dev.conclave.model.Sampler;
 import dev.conclave.placement.Placement;
 import dev.conclave.placement.PlacementLoader;
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,7 +30,7 @@ class ConclaveNodeTest {
     @Test
     void singleNodeActorPipelineMatchesTheInProcessPipeline() throws Exception {
         String conf = Files.readString(Path.of("..", "cluster-config", "single-node.conf"))
-                .replace("25520", String.valueOf(freeTcpPort()));
+                .replace("25520", String.valueOf(Ports.freeTcp()));
         Placement placement = PlacementLoader.parse(conf, "single-node.conf");
         for (String fixture : List.of(Fixtures.TINY_A, Fixtures.TINY_B, Fixtures.TINY_C)) {
             try (ConclaveNode node = ConclaveNode.start(placement, "local", Fixtures.fixture(fixture));
@@ -67,7 +66,7 @@ class ConclaveNodeTest {
                                 experts = [ { layers = "all", experts = "2/2" } ], aeron-endpoint = "127.0.0.1:%d" }
                   }
                 }
-                """.formatted(freeTcpPort(), freeUdpPort(), freeTcpPort(), freeUdpPort(), freeTcpPort(), freeUdpPort());
+                """.formatted(Ports.freeTcp(), Ports.freeUdp(), Ports.freeTcp(), Ports.freeUdp(), Ports.freeTcp(), Ports.freeUdp());
         Placement placement = PlacementLoader.parse(conf, "replicated.conf");
         Path model = Fixtures.fixture(Fixtures.TINY_A);
         try (ConclaveNode head = ConclaveNode.start(placement, "head", model);
@@ -94,25 +93,6 @@ class ConclaveNodeTest {
                 client.ask(r -> new Orchestrator.Generate(PROMPT, 8, 0, 1, 0, 0, true, r), timeout)).ids();
     }
 
-    private static double relL2(float[] a, float[] b) {
-        double d = 0;
-        double n = 0;
-        for (int i = 0; i < b.length; i++) {
-            d += (a[i] - b[i]) * (double) (a[i] - b[i]);
-            n += (double) b[i] * b[i];
-        }
-        return Math.sqrt(d / n);
-    }
 
-    static int freeTcpPort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
-    static int freeUdpPort() throws IOException {
-        try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.conclave.cli;
 
+import static dev.conclave.core.testing.Numerics.relL2;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -11,6 +12,7 @@ import dev.conclave.actors.Orchestrator;
 import dev.conclave.core.checkpoint.Checkpoint;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.core.testing.Fixtures;
+import dev.conclave.core.testing.Ports;
 import dev.conclave.model.Generator;
 import dev.conclave.model.InProcessPipeline;
 import dev.conclave.model.Sampler;
@@ -18,8 +20,6 @@ import dev.conclave.placement.Placement;
 import dev.conclave.placement.PlacementLoader;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.net.DatagramSocket;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,10 +61,10 @@ class ClusterEndToEndTest {
     static void startCluster() throws Exception {
         String conf = Files.readString(Path.of("..", "cluster-config", "local-3-node.conf"));
         for (int port : new int[] {25520, 25521, 25522}) {
-            conf = conf.replace(String.valueOf(port), String.valueOf(freeTcpPort()));
+            conf = conf.replace(String.valueOf(port), String.valueOf(Ports.freeTcp()));
         }
         for (int port : new int[] {40120, 40121, 40122}) {
-            conf = conf.replace(String.valueOf(port), String.valueOf(freeUdpPort()));
+            conf = conf.replace(String.valueOf(port), String.valueOf(Ports.freeUdp()));
         }
         config = dir.resolve("local-3-node.conf");
         Files.writeString(config, conf);
@@ -204,25 +204,6 @@ class ClusterEndToEndTest {
         return PlacementLoader.load(config);
     }
 
-    private static double relL2(float[] a, float[] b) {
-        double d = 0;
-        double n = 0;
-        for (int i = 0; i < b.length; i++) {
-            d += (a[i] - b[i]) * (double) (a[i] - b[i]);
-            n += (double) b[i] * b[i];
-        }
-        return Math.sqrt(d / n);
-    }
 
-    private static int freeTcpPort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
-    private static int freeUdpPort() throws IOException {
-        try (DatagramSocket s = new DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.conclave.model;
 
+import static dev.conclave.core.testing.Numerics.relL2;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -132,16 +133,6 @@ class GoldenFixtureTest {
 
     // --- helpers --------------------------------------------------------------------------------------------
 
-    private static double relL2(float[] ours, float[] reference) {
-        assertEquals(reference.length, ours.length, "logit count");
-        double diff = 0, norm = 0;
-        for (int i = 0; i < ours.length; i++) {
-            double d = (double) ours[i] - reference[i];
-            diff += d * d;
-            norm += (double) reference[i] * reference[i];
-        }
-        return Math.sqrt(diff / norm);
-    }
 
     private static void assertClose(float[] reference, float[] ours, double tolerance, String what) {
         double rel = relL2(ours, reference);
