@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
+        header = "Prefill and decode tok/s next to memory bandwidth and llama.cpp.",
         description = {"Measures prefill and greedy decode speed on this JVM, next to this machine's memory",
                 "bandwidth (measured in the same run), the decode roofline it implies, and llama.cpp's figures."})
 final class BenchCommand implements Callable<Integer> {

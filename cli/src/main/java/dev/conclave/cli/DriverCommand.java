@@ -9,6 +9,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "driver", mixinStandardHelpOptions = true,
+        header = "Run the media driver that the nodes of one host share (IPC).",
         description = {"Runs an Aeron media driver that the nodes of this host share (placement data-plane",
                 "embedded-driver = false, driver-directory = the same --dir); they then exchange expert rows over IPC."})
 final class DriverCommand implements Callable<Integer> {

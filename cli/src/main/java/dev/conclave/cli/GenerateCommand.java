@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "generate", mixinStandardHelpOptions = true,
+        header = "Generate token ids after a prompt, on this JVM or through a cluster.",
         description = {"Generates token ids after a prompt (temperature 0 = greedy): on this JVM with --model,",
                 "or through a running cluster's orchestrator with --cluster."})
 final class GenerateCommand implements Callable<Integer> {

@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "logits", mixinStandardHelpOptions = true,
+        header = "Logits of every prompt position as JSON (and the MTP draft with --mtp).",
         description = {"Runs one prefill over the tokens and prints the logits of every position as JSON:",
                 "{\"tokens\":[...],\"logits\":[[...],...],\"mtp\":{\"next_token\":N,\"logits_last\":[...]}}",
                 "With --mtp, the MTP layer drafts at the last position after the greedy next token."})

@@ -9,6 +9,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "node", mixinStandardHelpOptions = true,
+        header = "Start one node of a cluster placement.",
         description = {"Starts one node of a cluster placement: it builds only the stages the placement gives it,",
                 "joins the Pekko cluster and serves until stopped (Ctrl-C leaves the cluster cleanly)."})
 final class NodeCommand implements Callable<Integer> {
