@@ -1,5 +1,6 @@
 package dev.conclave.text.tokenizer;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +37,7 @@ final class AddedTokenMatcher {
 
     /** All non-overlapping matches in {@code text}, in order. */
     List<Match> find(String text) {
-        List<Match> matches = new java.util.ArrayList<>();
+        List<Match> matches = new ArrayList<>();
         if (empty) {
             return matches;
         }

@@ -1,6 +1,7 @@
 package dev.conclave.text.tokenizer;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -139,7 +140,7 @@ final class BytePairModel {
 
     private int[] applyMerges(int[] ids, int n) {
         if (n < 2) {
-            return java.util.Arrays.copyOf(ids, n);
+            return Arrays.copyOf(ids, n);
         }
         int[] prev = new int[n];
         int[] next = new int[n];

@@ -1,5 +1,6 @@
 package dev.conclave.text.tokenizer;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /** One stage of Hugging Face pre-tokenization: cuts (and may rewrite) a piece of text into smaller pieces. */
@@ -13,7 +14,7 @@ interface PreTokenizer {
         return (piece, out) -> {
             List<String> pieces = List.of(piece);
             for (PreTokenizer stage : stages) {
-                List<String> next = new java.util.ArrayList<>();
+                List<String> next = new ArrayList<>();
                 for (String p : pieces) {
                     stage.split(p, next);
                 }

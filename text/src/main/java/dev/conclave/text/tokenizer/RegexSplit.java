@@ -1,5 +1,6 @@
 package dev.conclave.text.tokenizer;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -34,44 +35,23 @@ final class RegexSplit implements PreTokenizer {
 
     @Override
     public void split(String piece, List<String> out) {
-        int capacity = 8;
-        int[] starts = new int[capacity];
-        int[] ends = new int[capacity];
-        boolean[] isMatch = new boolean[capacity];
-        int count = 0;
+        List<SplitBehavior.Span> spans = new ArrayList<>();
         int previous = 0;
         Matcher m = pattern.matcher(piece);
         while (m.find()) {
+            // An empty match cuts nothing; the Rust splitter drops the empty pieces it would make.
             if (m.end() == m.start()) {
                 continue;
             }
-            if (count + 2 > capacity) {
-                capacity *= 2;
-                starts = java.util.Arrays.copyOf(starts, capacity);
-                ends = java.util.Arrays.copyOf(ends, capacity);
-                isMatch = java.util.Arrays.copyOf(isMatch, capacity);
-            }
             if (m.start() > previous) {
-                starts[count] = previous;
-                ends[count] = m.start();
-                isMatch[count++] = invert;
+                spans.add(new SplitBehavior.Span(previous, m.start(), invert));
             }
-            starts[count] = m.start();
-            ends[count] = m.end();
-            isMatch[count++] = !invert;
+            spans.add(new SplitBehavior.Span(m.start(), m.end(), !invert));
             previous = m.end();
         }
         if (previous < piece.length()) {
-            if (count == capacity) {
-                capacity++;
-                starts = java.util.Arrays.copyOf(starts, capacity);
-                ends = java.util.Arrays.copyOf(ends, capacity);
-                isMatch = java.util.Arrays.copyOf(isMatch, capacity);
-            }
-            starts[count] = previous;
-            ends[count] = piece.length();
-            isMatch[count++] = invert;
+            spans.add(new SplitBehavior.Span(previous, piece.length(), invert));
         }
-        behavior.fold(piece, starts, ends, isMatch, count, out);
+        behavior.fold(piece, spans, out);
     }
 }

@@ -1,5 +1,8 @@
 package dev.conclave.text.tokenizer;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * What a {@code Split} pre-tokenizer does with the text its pattern matches, with the exact folding rules of the
  * Rust {@code SplitDelimiterBehavior}: only a match that follows a non-match merges, so runs of matches stay apart.
@@ -18,52 +21,53 @@ enum SplitBehavior {
         };
     }
 
-    /**
-     * Folds the covering spans {@code starts[i]..ends[i]} (flagged by {@code isMatch[i]}) into the pieces kept,
-     * appended to {@code out} as substrings of {@code text}.
-     */
-    void fold(String text, int[] starts, int[] ends, boolean[] isMatch, int count, java.util.List<String> out) {
-        java.util.List<int[]> spans = new java.util.ArrayList<>();
+    /** A stretch of the text: {@code [start, end)}, matched by the pattern or not. */
+    record Span(int start, int end, boolean match) {
+    }
+
+    /** Folds the spans covering {@code text} into the pieces this behavior keeps, appended to {@code out}. */
+    void fold(String text, List<Span> spans, List<String> out) {
+        List<int[]> kept = new ArrayList<>();
         switch (this) {
             case REMOVED -> {
-                for (int i = 0; i < count; i++) {
-                    if (!isMatch[i]) {
-                        spans.add(new int[] {starts[i], ends[i]});
+                for (Span s : spans) {
+                    if (!s.match()) {
+                        kept.add(new int[] {s.start(), s.end()});
                     }
                 }
             }
             case ISOLATED -> {
-                for (int i = 0; i < count; i++) {
-                    spans.add(new int[] {starts[i], ends[i]});
+                for (Span s : spans) {
+                    kept.add(new int[] {s.start(), s.end()});
                 }
             }
             case MERGED_WITH_PREVIOUS, CONTIGUOUS -> {
                 boolean previousMatch = false;
-                for (int i = 0; i < count; i++) {
-                    boolean merge = this == CONTIGUOUS ? isMatch[i] == previousMatch : isMatch[i] && !previousMatch;
-                    if (merge && !spans.isEmpty()) {
-                        spans.getLast()[1] = ends[i];
+                for (Span s : spans) {
+                    boolean merge = this == CONTIGUOUS ? s.match() == previousMatch : s.match() && !previousMatch;
+                    if (merge && !kept.isEmpty()) {
+                        kept.getLast()[1] = s.end();
                     } else {
-                        spans.add(new int[] {starts[i], ends[i]});
+                        kept.add(new int[] {s.start(), s.end()});
                     }
-                    previousMatch = isMatch[i];
+                    previousMatch = s.match();
                 }
             }
             case MERGED_WITH_NEXT -> {
                 boolean previousMatch = false;
-                for (int i = count - 1; i >= 0; i--) {
-                    if (isMatch[i] && !previousMatch && !spans.isEmpty()) {
-                        spans.getFirst()[0] = starts[i];
+                for (Span s : spans.reversed()) {
+                    if (s.match() && !previousMatch && !kept.isEmpty()) {
+                        kept.getFirst()[0] = s.start();
                     } else {
-                        spans.addFirst(new int[] {starts[i], ends[i]});
+                        kept.addFirst(new int[] {s.start(), s.end()});
                     }
-                    previousMatch = isMatch[i];
+                    previousMatch = s.match();
                 }
             }
         }
-        for (int[] span : spans) {
-            if (span[1] > span[0]) {
-                out.add(text.substring(span[0], span[1]));
+        for (int[] piece : kept) {
+            if (piece[1] > piece[0]) {
+                out.add(text.substring(piece[0], piece[1]));
             }
         }
     }

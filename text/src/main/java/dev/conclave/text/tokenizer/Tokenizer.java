@@ -1,8 +1,10 @@
 package dev.conclave.text.tokenizer;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -31,8 +33,8 @@ public final class Tokenizer {
         this.model = model;
         this.rawTokens = new AddedTokenMatcher(addedTokens.stream().filter(t -> !t.normalized()).toList());
         this.normalizedTokens = new AddedTokenMatcher(addedTokens.stream().filter(AddedToken::normalized).toList());
-        this.addedById = new java.util.HashMap<>();
-        this.addedByContent = new java.util.HashMap<>();
+        this.addedById = new HashMap<>();
+        this.addedByContent = new HashMap<>();
         for (AddedToken t : addedTokens) {
             addedById.put(t.id(), t);
             addedByContent.put(t.content(), t);
@@ -99,7 +101,7 @@ public final class Tokenizer {
 
     /** Decodes ids to text; invalid UTF-8 (a sequence cut mid-character) becomes U+FFFD, as in the Rust library. */
     public String decode(int[] ids, boolean skipSpecialTokens) {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         for (int id : ids) {
             bytes.writeBytes(tokenBytes(id, skipSpecialTokens));
         }
