@@ -141,6 +141,9 @@ final class PythonLiteral {
         }
         String literal = text.substring(start, pos).replace("_", "");
         try {
+            if (literal.matches("[+-]?0\\d+")) {
+                throw new NotALiteral();
+            }
             if (literal.matches("[+-]?\\d+")) {
                 return NODES.numberNode(new BigInteger(literal));
             }

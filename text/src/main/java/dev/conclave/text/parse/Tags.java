@@ -51,6 +51,24 @@ final class Tags {
         return stripTrailing(s.substring(skipSpace(s, 0)));
     }
 
+    /**
+     * Skips what may separate two tags: whitespace, and the two characters backslash-n, which some outputs
+     * write for every newline of the format (spec §8.2 step 2).
+     */
+    static int skipSeparators(CharSequence text, int from) {
+        int i = from;
+        while (i < text.length()) {
+            if (isSpace(text.charAt(i))) {
+                i++;
+            } else if (text.charAt(i) == '\\' && i + 1 < text.length() && text.charAt(i + 1) == 'n') {
+                i += 2;
+            } else {
+                return i;
+            }
+        }
+        return i;
+    }
+
     static String stripTrailing(String s) {
         int end = s.length();
         while (end > 0 && isSpace(s.charAt(end - 1))) {

@@ -9,7 +9,8 @@ import java.util.List;
  * non-streamed one; the tests check that for every chunking.
  *
  * <p>Grammar: {@code <tool_call>NAME\n} then, separated by optional whitespace, any number of
- * {@code <arg_key>K</arg_key> <arg_value>V</arg_value>} pairs, then {@code </tool_call>}. NAME is one word
+ * {@code <arg_key>K</arg_key> <arg_value>V</arg_value>} pairs, then {@code </tool_call>}; between tags,
+ * backslash-n counts as whitespace, as it does after the name. NAME is one word
  * (no whitespace inside, no {@code <}, at most {@value #MAX_NAME} characters, surrounding spaces allowed) ended
  * by a newline or by the two characters backslash-n; K has no {@code <} and at most {@value #MAX_KEY}
  * characters; V runs to the first {@code </arg_value>}. K and V are trimmed.
@@ -156,7 +157,7 @@ public final class ToolCallStream {
     }
 
     private boolean body(boolean end) {
-        int at = Tags.skipSpace(pending, 0);
+        int at = Tags.skipSeparators(pending, 0);
         if (Tags.startsWith(pending, at, KEY_OPEN)) {
             pending.delete(0, at + KEY_OPEN.length());
             state = State.KEY;
@@ -166,7 +167,8 @@ public final class ToolCallStream {
             pending.delete(0, at + CALL_CLOSE.length());
             return closeCall();
         }
-        if (!end && (Tags.isProperPrefix(pending, at, KEY_OPEN) || Tags.isProperPrefix(pending, at, CALL_CLOSE))) {
+        if (!end && (Tags.isProperPrefix(pending, at, KEY_OPEN) || Tags.isProperPrefix(pending, at, CALL_CLOSE)
+                || Tags.isProperPrefix(pending, at, "\\n"))) {
             return false;
         }
         return closeCall();
@@ -192,7 +194,7 @@ public final class ToolCallStream {
     }
 
     private boolean beforeValue(boolean end) {
-        int at = Tags.skipSpace(pending, 0);
+        int at = Tags.skipSeparators(pending, 0);
         if (Tags.startsWith(pending, at, VALUE_OPEN)) {
             pending.delete(0, at + VALUE_OPEN.length());
             boolean string = schemas.isString(name, key);
@@ -202,7 +204,8 @@ public final class ToolCallStream {
             state = string ? State.STRING_VALUE : State.TYPED_VALUE;
             return true;
         }
-        return (end || !Tags.isProperPrefix(pending, at, VALUE_OPEN)) && handBack(keyText);
+        boolean undecided = Tags.isProperPrefix(pending, at, VALUE_OPEN) || Tags.isProperPrefix(pending, at, "\\n");
+        return (end || !undecided) && handBack(keyText);
     }
 
     private boolean stringValue(boolean end) {
