@@ -18,9 +18,9 @@ import java.util.List;
  * <p>Streaming: text outside calls is content, emitted at once except for a tail that could still become
  * {@code "\n<tool_call>"}. The one newline right before {@code <tool_call>} is dropped: the template writes it
  * as a separator. A call is announced ({@link StreamEvent.ToolCallStart}) as soon as its name line is
- * complete, and its arguments stream as JSON fragments: {@code {} at once, each key when its
+ * complete, and its arguments stream as JSON fragments: the opening brace at once, each key when its
  * {@code <arg_value>} opens, string values (declared {@code "type":"string"}) escaped as they arrive, other
- * values typed by {@link ArgumentValues} when their {@code </arg_value>} arrives, {@code }} at the end.
+ * values typed by {@link ArgumentValues} when their {@code </arg_value>} arrives, the closing brace at the end.
  *
  * <p>Malformed text is never lost. Before the name line is complete nothing has been sent, so if the name
  * turns out invalid (a {@code <}, inner whitespace, too long, or the output ends) the {@code <tool_call>} tag
