@@ -467,7 +467,7 @@ final class Parser {
     }
 
     private Expr.Call call(Expr callee) {
-        Pos pos = peek().pos();
+        Pos pos = callee.pos();
         List<Expr> args = new ArrayList<>();
         Map<String, Expr> kwargs = new LinkedHashMap<>();
         arguments(args, kwargs);
