@@ -99,7 +99,7 @@ final class Lexer {
             case NONE -> at;
             case ONE_NEWLINE -> at < src.length() && src.charAt(at) == '\n' ? at + 1 : at;
             case ALL_WHITESPACE -> {
-                while (at < src.length() && Character.isWhitespace(src.charAt(at))) at++;
+                while (at < src.length() && Py.isSpace(src.charAt(at))) at++;
                 yield at;
             }
         };
@@ -116,7 +116,7 @@ final class Lexer {
     /** The text before a tag after "{{-"/"{%-" stripping or lstrip_blocks, which only applies to "{%" and "{#". */
     private String leadingText(int start, int tag, char kind, char sign) {
         String text = src.substring(start, tag);
-        if (sign == '-') return text.stripTrailing();
+        if (sign == '-') return Py.rstrip(text);
         if (sign == '+' || kind == '{') return text;
         int lineStart = text.lastIndexOf('\n') + 1;
         boolean lineStarting = start == 0 || src.charAt(start - 1) == '\n';

@@ -70,7 +70,7 @@ final class Methods {
             case "join" -> join(s, arg(args, 0));
             case "splitlines" -> new ArrayList<Object>(s.lines().toList());
             case "isdigit" -> !s.isEmpty() && s.chars().allMatch(Character::isDigit);
-            case "isspace" -> !s.isEmpty() && s.chars().allMatch(Character::isWhitespace);
+            case "isspace" -> !s.isEmpty() && s.chars().allMatch(c -> Py.isSpace((char) c));
             case "isalpha" -> !s.isEmpty() && s.chars().allMatch(Character::isLetter);
             case "isalnum" -> !s.isEmpty() && s.chars().allMatch(Character::isLetterOrDigit);
             case "islower" -> s.chars().anyMatch(Character::isLetter) && s.equals(s.toLowerCase());
@@ -102,14 +102,14 @@ final class Methods {
         if (sep == null) {
             int i = 0, n = s.length();
             while (true) {
-                while (i < n && Character.isWhitespace(s.charAt(i))) i++;
+                while (i < n && Py.isSpace(s.charAt(i))) i++;
                 if (i >= n) break;
                 if (maxSplit >= 0 && parts.size() == maxSplit) {
-                    parts.add(s.substring(i).stripTrailing());
+                    parts.add(Py.rstrip(s.substring(i)));
                     break;
                 }
                 int j = i;
-                while (j < n && !Character.isWhitespace(s.charAt(j))) j++;
+                while (j < n && !Py.isSpace(s.charAt(j))) j++;
                 parts.add(s.substring(i, j));
                 i = j;
             }
@@ -155,7 +155,7 @@ final class Methods {
     }
 
     private static boolean stripped(char c, String chars) {
-        return chars == null ? Character.isWhitespace(c) || Character.isSpaceChar(c) : chars.indexOf(c) >= 0;
+        return chars == null ? Py.isSpace(c) : chars.indexOf(c) >= 0;
     }
 
     static String replace(String s, String old, String replacement, long count) {

@@ -17,6 +17,18 @@ final class Py {
     private Py() {
     }
 
+    /** Python's {@code str.isspace} for one character: Java's whitespace plus no-break spaces (category Zs). */
+    static boolean isSpace(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c);
+    }
+
+    /** Python's {@code str.rstrip()} without arguments. */
+    static String rstrip(String s) {
+        int end = s.length();
+        while (end > 0 && isSpace(s.charAt(end - 1))) end--;
+        return s.substring(0, end);
+    }
+
     static boolean isInt(Object v) {
         return v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte
                 || v instanceof BigInteger;
