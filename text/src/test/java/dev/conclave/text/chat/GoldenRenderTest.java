@@ -3,18 +3,23 @@ package dev.conclave.text.chat;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** Every conversation in golden.json, rendered by Python's jinja2 with Hugging Face's settings, byte for byte. */
+/**
+ * Every conversation in golden.json (the shared fixture) and edge-golden.json (edge cases: list content, typed
+ * tool arguments, None content), rendered by Python's jinja2 with Hugging Face's settings, byte for byte.
+ */
 class GoldenRenderTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -25,16 +30,20 @@ class GoldenRenderTest {
         }
     }
 
-    static List<Map<String, Object>> cases() throws IOException {
-        Map<String, Object> golden = JSON.readValue(resource("golden.json"), new TypeReference<>() { });
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> cases = (List<Map<String, Object>>) golden.get("cases");
+    static List<Arguments> cases() throws IOException {
+        List<Arguments> cases = new ArrayList<>();
+        for (String file : List.of("golden.json", "edge-golden.json")) {
+            Map<String, Object> golden = JSON.readValue(resource(file), new TypeReference<>() { });
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> fileCases = (List<Map<String, Object>>) golden.get("cases");
+            fileCases.forEach(c -> cases.add(Arguments.of(c.get("name"), c)));
+        }
         return cases;
     }
 
-    @ParameterizedTest(name = "{index}: {0}")
+    @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void rendersExactlyAsJinja2(Map<String, Object> testCase) throws IOException {
+    void rendersExactlyAsJinja2(String name, Map<String, Object> testCase) throws IOException {
         ChatTemplate template = ChatTemplate.compile(resource("GLM-4.6.jinja"));
         Map<String, Object> context = new HashMap<>(testCase);
         String expected = (String) context.remove("rendered");
