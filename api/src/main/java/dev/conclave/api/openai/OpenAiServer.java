@@ -71,17 +71,15 @@ public final class OpenAiServer implements AutoCloseable {
         try (http) {
             try {
                 route(http, exchange);
-            } catch (ApiException e) {
+            } catch (RuntimeException e) {
+                ApiException error = e instanceof ApiException api ? api
+                        : new ApiException(500, "server_error", e.toString(), null, null);
+                // Once a stream has begun its status is sent: the error travels as the stream's last event.
                 if (exchange.streaming()) {
-                    exchange.event(e.body());
+                    exchange.event(error.body());
                     exchange.endEvents();
                 } else {
-                    exchange.json(e.status(), e.body());
-                }
-            } catch (RuntimeException e) {
-                ApiException error = new ApiException(500, "server_error", e.toString(), null, null);
-                if (!exchange.streaming()) {
-                    exchange.json(500, error.body());
+                    exchange.json(error.status(), error.body());
                 }
             }
         } catch (IOException e) {
