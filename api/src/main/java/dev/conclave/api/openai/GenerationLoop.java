@@ -1,0 +1,69 @@
+package dev.conclave.api.openai;
+
+import dev.conclave.model.serving.TokenListener.FinishReason;
+import dev.conclave.model.serving.TokenListener.Usage;
+import dev.conclave.text.parse.StreamEvent;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Drives one generation to its end: ids become events for the sink, a stop string or a failed write (the
+ * client went away) cancels the request in the engine, and an engine error surfaces as a 500.
+ */
+final class GenerationLoop {
+
+    /** Where the events go: collected for a whole response, or written out as they come. */
+    interface Sink {
+        /** Called once, at the engine's first sign of life, so a request refused at once can still get a 500. */
+        void start() throws IOException;
+
+        void accept(List<StreamEvent> events) throws IOException;
+    }
+
+    /** How a generation ended: OpenAI's "stop" or "length", and the engine's token counts. */
+    record Outcome(String finishReason, Usage usage) {
+    }
+
+    private GenerationLoop() {
+    }
+
+    static Outcome run(Generation generation, TokenOutput output, Sink sink) throws IOException {
+        boolean started = false;
+        boolean cut = false;
+        try {
+            while (true) {
+                Generation.Event event = generation.next();
+                if (!started && !(event instanceof Generation.Failed)) {
+                    started = true;
+                    sink.start();
+                }
+                switch (event) {
+                    case Generation.Token(int id) -> {
+                        if (!cut) {
+                            sink.accept(output.next(id));
+                            if (output.stopped()) {
+                                // The rest of the answer is not wanted; the engine still reports its usage.
+                                cut = true;
+                                generation.cancel();
+                            }
+                        }
+                    }
+                    case Generation.Finished(FinishReason reason, Usage usage) -> {
+                        sink.accept(output.finish());
+                        return new Outcome(reason == FinishReason.LENGTH && !cut ? "length" : "stop", usage);
+                    }
+                    case Generation.Failed(String message) ->
+                            throw new ApiException(500, "server_error", "generation failed: " + message, null, null);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            generation.cancel();
+            throw e;
+        } catch (InterruptedException e) {
+            generation.cancel();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while generating", e);
+        }
+    }
+}

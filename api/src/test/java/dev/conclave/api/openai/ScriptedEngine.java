@@ -1,0 +1,79 @@
+package dev.conclave.api.openai;
+
+import dev.conclave.model.serving.GenerationRequest;
+import dev.conclave.model.serving.TokenEngine;
+import dev.conclave.model.serving.TokenListener;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A fake engine that replays a scripted id sequence on its own thread, honouring the request's token limit
+ * and cancellation, or fails every request with a scripted error.
+ */
+final class ScriptedEngine implements TokenEngine {
+    volatile int[] script = new int[0];
+    volatile String error;
+    volatile boolean endless;
+    volatile GenerationRequest lastRequest;
+    final CountDownLatch cancelled = new CountDownLatch(1);
+
+    @Override
+    public Handle submit(GenerationRequest request, TokenListener listener) {
+        lastRequest = request;
+        AtomicBoolean cancel = new AtomicBoolean();
+        if (error != null) {
+            listener.onError(error);
+            return () -> { };
+        }
+        Thread.ofVirtual().start(() -> {
+            int n = 0;
+            while (endless || n < script.length) {
+                if (cancel.get()) {
+                    listener.onFinish(TokenListener.FinishReason.CANCELLED, usage(request, n));
+                    return;
+                }
+                if (n == request.maxTokens()) {
+                    listener.onFinish(TokenListener.FinishReason.LENGTH, usage(request, n));
+                    return;
+                }
+                int id = endless ? 'x' : script[n];
+                listener.onToken(id);
+                n++;
+                if (request.stopIds().contains(id)) {
+                    listener.onFinish(TokenListener.FinishReason.STOP, usage(request, n));
+                    return;
+                }
+                if (endless) {
+                    sleep();
+                }
+            }
+            listener.onFinish(TokenListener.FinishReason.STOP, usage(request, n));
+        });
+        return () -> {
+            cancel.set(true);
+            cancelled.countDown();
+        };
+    }
+
+    private static TokenListener.Usage usage(GenerationRequest request, int n) {
+        return new TokenListener.Usage(request.prompt().length, n);
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(2);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public int vocab() {
+        return TinyTokenizer.VOCAB;
+    }
+
+    @Override
+    public void close() {
+    }
+}
