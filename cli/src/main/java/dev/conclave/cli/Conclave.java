@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 StatusCommand.class,
                 BenchDispatchCommand.class,
                 DriverCommand.class,
+                ServeCommand.class,
                 CommandLine.HelpCommand.class,
                 PlanCommand.class,
                 RandomModelCommand.class,

@@ -12,7 +12,7 @@ import java.util.List;
  * A real byte-level tokenizer small enough to write out in a test: one token per byte (no merges) plus
  * GLM's tags and end-of-turn tokens as added tokens, so the server runs its true decode and parse path.
  */
-final class TinyTokenizer {
+public final class TinyTokenizer {
     static final List<String> ADDED = List.of("<think>", "</think>", "<tool_call>", "</tool_call>", "<arg_key>",
             "</arg_key>", "<arg_value>", "</arg_value>", "<|endoftext|>", "<|user|>", "<|assistant|>");
     static final int ENDOFTEXT = 256 + ADDED.indexOf("<|endoftext|>");
@@ -22,7 +22,7 @@ final class TinyTokenizer {
     private TinyTokenizer() {
     }
 
-    static Tokenizer create(Path dir) throws IOException {
+    public static Tokenizer create(Path dir) throws IOException {
         ObjectNode root = Json.MAPPER.createObjectNode();
         ObjectNode model = root.putObject("model");
         model.put("type", "BPE");

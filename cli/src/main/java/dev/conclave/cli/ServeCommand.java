@@ -1,0 +1,95 @@
+package dev.conclave.cli;
+
+import dev.conclave.api.openai.OpenAiServer;
+import dev.conclave.api.openai.ServerSettings;
+import dev.conclave.core.config.ModelConfig;
+import dev.conclave.model.serving.ContinuousBatchingEngine;
+import dev.conclave.text.chat.ChatTemplate;
+import dev.conclave.text.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        header = "Serve a checkpoint over the OpenAI-compatible HTTP API on this JVM.",
+        description = {"Serves /v1/chat/completions, /v1/completions, /v1/models and /health with continuous batching.",
+                "The checkpoint directory must hold tokenizer.json and a chat template (chat_template.jinja",
+                "or tokenizer_config.json). The API key comes from --api-key or $CONCLAVE_API_KEY."})
+final class ServeCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOptions model = new ModelOptions();
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8000", description = "Port (default ${DEFAULT-VALUE}; 0 picks a free one).")
+    int port;
+
+    @Option(names = "--api-key", description = "Require 'Authorization: Bearer KEY' (default: $CONCLAVE_API_KEY, if set).")
+    String apiKey;
+
+    @Option(names = "--served-name", description = "Model name reported by /v1/models (default: the directory name).")
+    String servedName;
+
+    @Option(names = "--kv-budget-mib", defaultValue = "4096", description = "KV-cache budget (default ${DEFAULT-VALUE} MiB).")
+    long kvBudgetMiB;
+
+    @Option(names = "--max-seqs", defaultValue = "32", description = "Sequences per step (default ${DEFAULT-VALUE}).")
+    int maxSequences;
+
+    @Option(names = "--prefill-chunk", defaultValue = "256",
+            description = "Prompt tokens per step, so decode stays responsive (default ${DEFAULT-VALUE}).")
+    int prefillChunk;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    /** A running server with everything it owns. */
+    record Served(ModelOptions.Loaded model, ContinuousBatchingEngine engine, OpenAiServer server) implements AutoCloseable {
+        @Override
+        public void close() {
+            server.close();
+            engine.close();
+            model.close();
+        }
+    }
+
+    Served start() throws IOException {
+        ModelOptions.Loaded loaded = model.load();
+        try {
+            Tokenizer tokenizer = Tokenizer.load(model.model);
+            ChatTemplate template = ChatTemplate.load(model.model);
+            ModelConfig c = loaded.pipeline().config();
+            var engine = new ContinuousBatchingEngine(loaded.pipeline(),
+                    new ContinuousBatchingEngine.Settings(kvBudgetMiB << 20, maxSequences, prefillChunk));
+            String key = apiKey != null ? apiKey : System.getenv("CONCLAVE_API_KEY");
+            var settings = new ServerSettings(servedName != null ? servedName : model.model.getFileName().toString(),
+                    c.maxPositionEmbeddings(), new HashSet<>(c.eosTokenIds()), Optional.ofNullable(key).filter(k -> !k.isEmpty()));
+            var server = new OpenAiServer(engine, tokenizer, template::render).start(host, port, settings);
+            return new Served(loaded, engine, server);
+        } catch (IOException | RuntimeException e) {
+            loaded.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        CountDownLatch stop = new CountDownLatch(1);
+        try (Served served = start()) {
+            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "conclave-serve-shutdown"));
+            spec.commandLine().getErr().println("conclave: serving " + model.model + " on http://" + host + ":"
+                    + served.server().port() + "/v1");
+            spec.commandLine().getErr().flush();
+            stop.await();
+        }
+        return 0;
+    }
+}
