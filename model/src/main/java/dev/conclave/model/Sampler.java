@@ -48,18 +48,16 @@ public final class Sampler {
         if (temperature == 0) {
             return argmax(logits);
         }
-        int v = logits.length;
-        Integer[] order = new Integer[v];
-        for (int i = 0; i < v; i++) {
-            order[i] = i;
+        if (topK == 0 && topP >= 1) {
+            return sampleAll(logits);
         }
-        Arrays.sort(order, (a, b) -> Float.compare(logits[b], logits[a]));
-        int keep = topK > 0 ? Math.min(topK, v) : v;
-        double max = logits[order[0]];
+        long[] order = descending(logits);
+        int keep = topK > 0 ? Math.min(topK, logits.length) : logits.length;
+        double max = logits[id(order[0])];
         double[] p = new double[keep];
         double sum = 0;
         for (int i = 0; i < keep; i++) {
-            p[i] = Math.exp((logits[order[i]] - max) / temperature);
+            p[i] = Math.exp((logits[id(order[i])] - max) / temperature);
             sum += p[i];
         }
         double cumulative = 0;
@@ -79,9 +77,45 @@ public final class Sampler {
         for (int i = 0; i < cut; i++) {
             u -= p[i];
             if (u <= 0) {
-                return order[i];
+                return id(order[i]);
             }
         }
-        return order[cut - 1];
+        return id(order[cut - 1]);
+    }
+
+    /** Plain temperature sampling over the whole vocabulary: one pass, no sort. */
+    private int sampleAll(float[] logits) {
+        double max = logits[argmax(logits)];
+        double total = 0;
+        for (float l : logits) {
+            total += Math.exp((l - max) / temperature);
+        }
+        double u = random.nextDouble() * total;
+        for (int i = 0; i < logits.length; i++) {
+            u -= Math.exp((logits[i] - max) / temperature);
+            if (u <= 0) {
+                return i;
+            }
+        }
+        return logits.length - 1;
+    }
+
+    /**
+     * Token ids by descending logit, ties to the lower id: each key packs an order-preserving int of the
+     * negated logit above the id, so one primitive sort does it (no boxing over the whole vocabulary).
+     */
+    private static long[] descending(float[] logits) {
+        long[] keys = new long[logits.length];
+        for (int i = 0; i < logits.length; i++) {
+            int bits = Float.floatToIntBits(-logits[i]);
+            int sortable = bits ^ ((bits >> 31) & 0x7FFFFFFF);
+            keys[i] = ((long) sortable << 32) | i;
+        }
+        Arrays.sort(keys);
+        return keys;
+    }
+
+    private static int id(long key) {
+        return (int) key;
     }
 }
