@@ -2,6 +2,9 @@ package dev.conclave.api.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conclave.api.generation.Generation;
+import dev.conclave.api.generation.GenerationLoop;
+import dev.conclave.api.generation.TokenOutput;
 import dev.conclave.model.serving.GenerationRequest;
 import dev.conclave.model.serving.TokenEngine;
 import dev.conclave.text.parse.StreamEvent;

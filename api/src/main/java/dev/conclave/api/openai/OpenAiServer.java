@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.conclave.api.generation.GenerationFailedException;
 import dev.conclave.model.serving.TokenEngine;
 import dev.conclave.text.tokenizer.Tokenizer;
 
@@ -72,8 +73,12 @@ public final class OpenAiServer implements AutoCloseable {
             try {
                 route(http, exchange);
             } catch (RuntimeException e) {
-                ApiException error = e instanceof ApiException api ? api
-                        : new ApiException(500, "server_error", e.toString(), null, null);
+                ApiException error = switch (e) {
+                    case ApiException api -> api;
+                    case GenerationFailedException failed ->
+                            new ApiException(500, "server_error", failed.getMessage(), null, null);
+                    default -> new ApiException(500, "server_error", e.toString(), null, null);
+                };
                 // Once a stream has begun its status is sent: the error travels as the stream's last event.
                 if (exchange.streaming()) {
                     exchange.event(error.body());

@@ -11,12 +11,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A fake engine that replays a scripted id sequence on its own thread, honouring the request's token limit
  * and cancellation, or fails every request with a scripted error.
  */
-final class ScriptedEngine implements TokenEngine {
-    volatile int[] script = new int[0];
-    volatile String error;
-    volatile boolean endless;
-    volatile GenerationRequest lastRequest;
-    final CountDownLatch cancelled = new CountDownLatch(1);
+public final class ScriptedEngine implements TokenEngine {
+    public volatile int[] script = new int[0];
+    public volatile String error;
+    public volatile boolean endless;
+    public volatile GenerationRequest lastRequest;
+    public final CountDownLatch cancelled = new CountDownLatch(1);
 
     @Override
     public Handle submit(GenerationRequest request, TokenListener listener) {

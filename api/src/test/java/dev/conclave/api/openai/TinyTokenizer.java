@@ -15,8 +15,8 @@ import java.util.List;
 public final class TinyTokenizer {
     static final List<String> ADDED = List.of("<think>", "</think>", "<tool_call>", "</tool_call>", "<arg_key>",
             "</arg_key>", "<arg_value>", "</arg_value>", "<|endoftext|>", "<|user|>", "<|assistant|>");
-    static final int ENDOFTEXT = 256 + ADDED.indexOf("<|endoftext|>");
-    static final int USER = 256 + ADDED.indexOf("<|user|>");
+    public static final int ENDOFTEXT = 256 + ADDED.indexOf("<|endoftext|>");
+    public static final int USER = 256 + ADDED.indexOf("<|user|>");
     static final int VOCAB = 256 + ADDED.size();
 
     private TinyTokenizer() {

@@ -1,4 +1,4 @@
-package dev.conclave.api.openai;
+package dev.conclave.api.generation;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package dev.conclave.api.openai;
+package dev.conclave.api.generation;
 
 import dev.conclave.text.parse.GlmOutputStream;
 import dev.conclave.text.parse.StreamEvent;
@@ -13,7 +13,7 @@ import java.util.Set;
  * Turns generated ids into response events: decode, parse (chat only), then cut the content at a stop string.
  * Streaming and non-streaming responses both come from these events, so they always agree.
  */
-final class TokenOutput {
+public final class TokenOutput {
     private final StreamingDecoder decoder;
     private final GlmOutputStream parser;
     private final Set<Integer> eosIds;
@@ -23,18 +23,18 @@ final class TokenOutput {
      * @param parser null for raw text completions. Special tokens are decoded, not skipped: GLM's think and
      *               tool-call tags are added tokens the parser must see; the end-of-turn ids are left out.
      */
-    TokenOutput(Tokenizer tokenizer, GlmOutputStream parser, Set<Integer> eosIds, List<String> stops) {
+    public TokenOutput(Tokenizer tokenizer, GlmOutputStream parser, Set<Integer> eosIds, List<String> stops) {
         this.decoder = tokenizer.streamingDecoder(false);
         this.parser = parser;
         this.eosIds = eosIds;
         this.stops = new StopMatcher(stops);
     }
 
-    List<StreamEvent> next(int id) {
+    public List<StreamEvent> next(int id) {
         return eosIds.contains(id) ? List.of() : parse(decoder.next(id));
     }
 
-    List<StreamEvent> finish() {
+    public List<StreamEvent> finish() {
         List<StreamEvent> events = new ArrayList<>(parse(decoder.finish()));
         if (parser != null) {
             events.addAll(cut(parser.finish()));
@@ -47,7 +47,7 @@ final class TokenOutput {
     }
 
     /** Whether a stop string ended the content: generation should be cancelled. */
-    boolean stopped() {
+    public boolean stopped() {
         return stops.stopped();
     }
 

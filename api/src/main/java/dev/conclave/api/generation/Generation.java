@@ -1,4 +1,4 @@
-package dev.conclave.api.openai;
+package dev.conclave.api.generation;
 
 import dev.conclave.model.serving.GenerationRequest;
 import dev.conclave.model.serving.TokenEngine;
@@ -11,34 +11,34 @@ import java.util.concurrent.LinkedBlockingQueue;
  * One request in the engine, seen as a queue of events the request's own (virtual) thread takes: the engine
  * thread only enqueues, as {@link TokenListener} asks, and all decoding and writing happens off it.
  */
-final class Generation implements TokenListener {
+public final class Generation implements TokenListener {
 
-    sealed interface Event {
+    public sealed interface Event {
     }
 
-    record Token(int id) implements Event {
+    public record Token(int id) implements Event {
     }
 
-    record Finished(FinishReason reason, Usage usage) implements Event {
+    public record Finished(FinishReason reason, Usage usage) implements Event {
     }
 
-    record Failed(String message) implements Event {
+    public record Failed(String message) implements Event {
     }
 
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private volatile TokenEngine.Handle handle;
 
-    static Generation submit(TokenEngine engine, GenerationRequest request) {
+    public static Generation submit(TokenEngine engine, GenerationRequest request) {
         Generation g = new Generation();
         g.handle = engine.submit(request, g);
         return g;
     }
 
-    Event next() throws InterruptedException {
+    public Event next() throws InterruptedException {
         return events.take();
     }
 
-    void cancel() {
+    public void cancel() {
         handle.cancel();
     }
 
