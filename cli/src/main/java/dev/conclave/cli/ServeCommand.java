@@ -1,5 +1,6 @@
 package dev.conclave.cli;
 
+import dev.conclave.api.grpc.GrpcServer;
 import dev.conclave.api.openai.OpenAiServer;
 import dev.conclave.api.openai.ServerSettings;
 import dev.conclave.core.config.ModelConfig;
@@ -18,7 +19,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
         header = "Serve a checkpoint over the OpenAI-compatible HTTP API on this JVM.",
-        description = {"Serves /v1/chat/completions, /v1/completions, /v1/models and /health with continuous batching.",
+        description = {"Serves /v1/chat/completions, /v1/completions, /v1/models and /health, and the gRPC API",
+                "(conclave.v1.Conclave: Generate, Chat, Tokenize, ListModels, Abort), with continuous batching.",
                 "The checkpoint directory must hold tokenizer.json and a chat template (chat_template.jinja",
                 "or tokenizer_config.json). The API key comes from --api-key or $CONCLAVE_API_KEY."})
 final class ServeCommand implements Callable<Integer> {
@@ -31,6 +33,10 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--port", defaultValue = "8000", description = "Port (default ${DEFAULT-VALUE}; 0 picks a free one).")
     int port;
+
+    @Option(names = "--grpc-port", defaultValue = "50051",
+            description = "gRPC port (default ${DEFAULT-VALUE}; 0 picks a free one, -1 turns gRPC off).")
+    int grpcPort;
 
     @Option(names = "--api-key", description = "Require 'Authorization: Bearer KEY' (default: $CONCLAVE_API_KEY, if set).")
     String apiKey;
@@ -51,10 +57,14 @@ final class ServeCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    /** A running server with everything it owns. */
-    record Served(ModelOptions.Loaded model, ContinuousBatchingEngine engine, OpenAiServer server) implements AutoCloseable {
+    /** A running server with everything it owns; {@code grpc} is null when gRPC is off. */
+    record Served(ModelOptions.Loaded model, ContinuousBatchingEngine engine, OpenAiServer server, GrpcServer grpc)
+            implements AutoCloseable {
         @Override
         public void close() {
+            if (grpc != null) {
+                grpc.close();
+            }
             server.close();
             engine.close();
             model.close();
@@ -73,7 +83,15 @@ final class ServeCommand implements Callable<Integer> {
             var settings = new ServerSettings(servedName != null ? servedName : model.model.getFileName().toString(),
                     c.maxPositionEmbeddings(), new HashSet<>(c.eosTokenIds()), Optional.ofNullable(key).filter(k -> !k.isEmpty()));
             var server = new OpenAiServer(engine, tokenizer, template::render).start(host, port, settings);
-            return new Served(loaded, engine, server);
+            GrpcServer grpc = null;
+            try {
+                grpc = grpcPort < 0 ? null : new GrpcServer(engine, tokenizer, template::render).start(host, grpcPort, settings);
+            } catch (RuntimeException e) {
+                server.close();
+                engine.close();
+                throw e;
+            }
+            return new Served(loaded, engine, server, grpc);
         } catch (IOException | RuntimeException e) {
             loaded.close();
             throw e;
@@ -86,7 +104,7 @@ final class ServeCommand implements Callable<Integer> {
         try (Served served = start()) {
             Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "conclave-serve-shutdown"));
             spec.commandLine().getErr().println("conclave: serving " + model.model + " on http://" + host + ":"
-                    + served.server().port() + "/v1");
+                    + served.server().port() + "/v1" + (served.grpc() == null ? "" : " and gRPC " + host + ":" + served.grpc().port()));
             spec.commandLine().getErr().flush();
             stop.await();
         }

@@ -7,7 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conclave.api.grpc.v1.ConclaveGrpc;
+import dev.conclave.api.grpc.v1.ListModelsRequest;
 import dev.conclave.api.openai.TinyTokenizer;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import dev.conclave.core.checkpoint.Checkpoint;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.core.testing.Fixtures;
@@ -26,7 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** `conclave serve` on a real checkpoint, through HTTP, against a lone run of the same prompt. */
+/** `conclave serve` on a real checkpoint: HTTP against a lone run of the same prompt, and gRPC answering. */
 class ServeCommandTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -59,7 +65,7 @@ class ServeCommandTest {
     void servesChatCompletionsWithTheLoneRunsTokens() throws Exception {
         Path model = servableModel();
         ServeCommand command = new ServeCommand();
-        new CommandLine(command).parseArgs("--model", model.toString(), "--port", "0", "--api-key", "sesame",
+        new CommandLine(command).parseArgs("--model", model.toString(), "--port", "0", "--grpc-port", "0", "--api-key", "sesame",
                 "--threads", "2");
         try (ServeCommand.Served served = command.start()) {
             String base = "http://127.0.0.1:" + served.server().port();
@@ -86,6 +92,18 @@ class ServeCommandTest {
                 assertEquals(ids.length, reply.get("usage").get("completion_tokens").asInt(), response.body());
                 String finish = reply.get("choices").get(0).get("finish_reason").asText();
                 assertTrue(finish.equals(ids.length < 10 ? "stop" : "length") || finish.equals("tool_calls"), finish);
+            }
+
+            ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", served.grpc().port()).usePlaintext().build();
+            try {
+                Metadata key = new Metadata();
+                key.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer sesame");
+                var models = ConclaveGrpc.newBlockingStub(channel)
+                        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(key))
+                        .listModels(ListModelsRequest.getDefaultInstance());
+                assertEquals(model.getFileName().toString(), models.getModels(0).getId());
+            } finally {
+                channel.shutdownNow();
             }
         }
     }
