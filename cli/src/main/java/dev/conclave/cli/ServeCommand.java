@@ -19,8 +19,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
         header = "Serve a checkpoint over the OpenAI-compatible HTTP API on this JVM.",
-        description = {"Serves /v1/chat/completions, /v1/completions, /v1/models and /health, and the gRPC API",
-                "(conclave.v1.Conclave: Generate, Chat, Tokenize, ListModels, Abort), with continuous batching.",
+        description = {"Serves /v1/chat/completions, /v1/completions, /v1/models, /health, /ready and /metrics, and the",
+                "gRPC API (conclave.v1.Conclave: Generate, Chat, Tokenize, ListModels, Abort), with continuous batching.",
                 "The checkpoint directory must hold tokenizer.json and a chat template (chat_template.jinja",
                 "or tokenizer_config.json). The API key comes from --api-key or $CONCLAVE_API_KEY."})
 final class ServeCommand implements Callable<Integer> {
@@ -54,6 +54,14 @@ final class ServeCommand implements Callable<Integer> {
             description = "Prompt tokens per step, so decode stays responsive (default ${DEFAULT-VALUE}).")
     int prefillChunk;
 
+    @Option(names = "--max-concurrent-requests", defaultValue = "" + ServerSettings.DEFAULT_MAX_CONCURRENT_REQUESTS,
+            description = "Completion requests in flight before answering 429 (default ${DEFAULT-VALUE}).")
+    int maxConcurrentRequests;
+
+    @Option(names = "--max-request-bytes", defaultValue = "" + ServerSettings.DEFAULT_MAX_REQUEST_BYTES,
+            description = "Largest request body accepted, else 413 (default ${DEFAULT-VALUE}).")
+    int maxRequestBytes;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -71,7 +79,8 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    Served start() throws IOException {
+    /** Starts listening at once (liveness), and reports ready once the model has run a forward pass. */
+    Served start() throws IOException, InterruptedException {
         ModelOptions.Loaded loaded = model.load();
         try {
             Tokenizer tokenizer = Tokenizer.load(model.model);
@@ -81,18 +90,24 @@ final class ServeCommand implements Callable<Integer> {
                     new ContinuousBatchingEngine.Settings(kvBudgetMiB << 20, maxSequences, prefillChunk));
             String key = apiKey != null ? apiKey : System.getenv("CONCLAVE_API_KEY");
             var settings = new ServerSettings(servedName != null ? servedName : model.model.getFileName().toString(),
-                    c.maxPositionEmbeddings(), new HashSet<>(c.eosTokenIds()), Optional.ofNullable(key).filter(k -> !k.isEmpty()));
+                    c.maxPositionEmbeddings(), new HashSet<>(c.eosTokenIds()), Optional.ofNullable(key).filter(k -> !k.isEmpty()))
+                    .withLimits(maxConcurrentRequests, maxRequestBytes);
             var server = new OpenAiServer(engine, tokenizer, template::render).start(host, port, settings);
             GrpcServer grpc = null;
             try {
                 grpc = grpcPort < 0 ? null : new GrpcServer(engine, tokenizer, template::render).start(host, grpcPort, settings);
-            } catch (RuntimeException e) {
+                FirstForwardPass.run(engine);
+            } catch (InterruptedException | RuntimeException e) {
+                if (grpc != null) {
+                    grpc.close();
+                }
                 server.close();
                 engine.close();
                 throw e;
             }
+            server.markReady();
             return new Served(loaded, engine, server, grpc);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | InterruptedException | RuntimeException e) {
             loaded.close();
             throw e;
         }

@@ -25,6 +25,16 @@ final class Exchange {
         }
     }
 
+    /** A plain-text body, as Prometheus scrapes it. */
+    void text(int status, String contentType, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        http.getResponseHeaders().set("Content-Type", contentType);
+        http.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = http.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
     /** Whether an event stream has begun: from then on the status is sent and errors travel as events. */
     boolean streaming() {
         return events != null;

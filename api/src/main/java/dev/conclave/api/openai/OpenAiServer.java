@@ -16,11 +16,14 @@ import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The OpenAI-compatible HTTP API over a {@link TokenEngine}: {@code /v1/chat/completions},
- * {@code /v1/completions}, {@code /v1/models} and {@code /health}. Each exchange runs on its own virtual
- * thread, which blocks on its generation's events while the engine batches all requests together.
+ * {@code /v1/completions}, {@code /v1/models}, {@code /health}, {@code /ready} and {@code /metrics}. Each
+ * exchange runs on its own virtual thread, which blocks on its generation's events while the engine batches
+ * all requests together.
  */
 public final class OpenAiServer implements AutoCloseable {
     private final TokenEngine engine;
@@ -31,6 +34,9 @@ public final class OpenAiServer implements AutoCloseable {
     private ServerSettings settings;
     private ChatCompletions chat;
     private Completions completions;
+    private Semaphore slots;
+    private final AtomicLong served = new AtomicLong();
+    private volatile boolean ready;
 
     public OpenAiServer(TokenEngine engine, Tokenizer tokenizer, PromptRenderer renderer) {
         this.engine = engine;
@@ -46,12 +52,18 @@ public final class OpenAiServer implements AutoCloseable {
         this.settings = settings;
         this.chat = new ChatCompletions(engine, tokenizer, renderer, settings);
         this.completions = new Completions(engine, tokenizer, settings);
+        this.slots = new Semaphore(settings.maxConcurrentRequests());
         executor = Executors.newVirtualThreadPerTaskExecutor();
         http = HttpServer.create(new InetSocketAddress(host, port), 0);
         http.setExecutor(executor);
         http.createContext("/", this::serve);
         http.start();
         return this;
+    }
+
+    /** From now on {@code /ready} answers 200: the owner has seen the model run a forward pass. */
+    public void markReady() {
+        ready = true;
     }
 
     public int port() {
@@ -95,7 +107,7 @@ public final class OpenAiServer implements AutoCloseable {
     private void route(HttpExchange http, Exchange exchange) throws IOException {
         String path = http.getRequestURI().getPath();
         String method = switch (path) {
-            case "/health", "/v1/models" -> "GET";
+            case "/health", "/ready", "/metrics", "/v1/models" -> "GET";
             case "/v1/chat/completions", "/v1/completions" -> "POST";
             default -> throw new ApiException(404, "invalid_request_error", "no such endpoint: " + path, null,
                     "not_found");
@@ -105,14 +117,60 @@ public final class OpenAiServer implements AutoCloseable {
             throw new ApiException(405, "invalid_request_error", path + " takes " + method + ", not "
                     + http.getRequestMethod(), null, "method_not_allowed");
         }
-        if (!path.equals("/health")) {
+        // Probes and scrapers carry no key; they learn nothing about the conversations.
+        if (path.startsWith("/v1/")) {
             authorize(http.getRequestHeaders().getFirst("Authorization"));
         }
         switch (path) {
             case "/health" -> exchange.json(200, Json.MAPPER.createObjectNode().put("status", "ok"));
+            case "/ready" -> ready(exchange);
+            case "/metrics" -> exchange.text(200, "text/plain; version=0.0.4",
+                    Metrics.render(settings.maxConcurrentRequests() - slots.availablePermits(), served.get()));
             case "/v1/models" -> exchange.json(200, models());
-            case "/v1/chat/completions" -> chat.handle(body(http), exchange);
-            default -> completions.handle(body(http), exchange);
+            default -> complete(http, exchange, path);
+        }
+    }
+
+    private void ready(Exchange exchange) throws IOException {
+        if (!ready) {
+            throw new ApiException(503, "server_error", "the server is not ready: the model has not yet completed a forward pass",
+                    null, "not_ready");
+        }
+        exchange.json(200, Json.MAPPER.createObjectNode().put("status", "ready"));
+    }
+
+    /**
+     * A completion holds one of the server's slots from reading its body to its last byte out. Refusing at
+     * once when none is free keeps latency bounded for the admitted ones and tells the client to back off.
+     */
+    private void complete(HttpExchange http, Exchange exchange, String path) throws IOException {
+        if (!slots.tryAcquire()) {
+            http.getResponseHeaders().set("Retry-After", "1");
+            throw new ApiException(429, "rate_limit_error", "the server is at its limit of "
+                    + settings.maxConcurrentRequests() + " concurrent requests; retry shortly", null, "rate_limit_exceeded");
+        }
+        try {
+            served.incrementAndGet();
+            JsonNode body = body(http);
+            checkModel(body.get("model"));
+            if (path.equals("/v1/chat/completions")) {
+                chat.handle(body, exchange);
+            } else {
+                completions.handle(body, exchange);
+            }
+        } finally {
+            slots.release();
+        }
+    }
+
+    /** A request may leave the model out; naming another one is a mistake the client should hear about. */
+    private void checkModel(JsonNode model) {
+        if (model == null || model.isNull()) {
+            return;
+        }
+        if (!model.isTextual() || !model.asText().equals(settings.modelName())) {
+            throw new ApiException(404, "invalid_request_error", "The model `" + model.asText()
+                    + "` does not exist; this server serves `" + settings.modelName() + "`", "model", "model_not_found");
         }
     }
 
@@ -140,9 +198,22 @@ public final class OpenAiServer implements AutoCloseable {
         return list;
     }
 
-    private static JsonNode body(HttpExchange http) throws IOException {
-        try (InputStream in = http.getRequestBody()) {
-            return Json.parseObject(in.readAllBytes());
+    /** Reads at most one byte past the limit, so an oversized body costs the server no more than that. */
+    private JsonNode body(HttpExchange http) throws IOException {
+        int limit = settings.maxRequestBytes();
+        String declared = http.getRequestHeaders().getFirst("Content-Length");
+        boolean tooLarge = declared != null && declared.matches("\\d{1,18}") && Long.parseLong(declared) > limit;
+        byte[] bytes = new byte[0];
+        if (!tooLarge) {
+            try (InputStream in = http.getRequestBody()) {
+                bytes = in.readNBytes(limit + 1);
+            }
+            tooLarge = bytes.length > limit;
         }
+        if (tooLarge) {
+            throw new ApiException(413, "invalid_request_error", "the request body is larger than the server's limit of "
+                    + limit + " bytes", null, "request_too_large");
+        }
+        return Json.parseObject(bytes);
     }
 }

@@ -67,6 +67,11 @@ record SamplingOptions(OptionalInt maxTokens, double temperature, double topP, i
             throw ApiException.invalid("the prompt is " + prompt.length + " tokens; the context holds "
                     + settings.contextLength() + " tokens including at least one generated token", null);
         }
+        // More than the whole context can never be honoured: a client asking for it has a bug worth reporting.
+        if (maxTokens.isPresent() && maxTokens.getAsInt() > settings.contextLength()) {
+            throw ApiException.invalid("max_tokens is " + maxTokens.getAsInt() + "; the context holds only "
+                    + settings.contextLength() + " tokens", "max_tokens");
+        }
         int limit = Math.min(room, maxTokens.orElse(room));
         return new GenerationRequest(prompt, limit, temperature, topP, topK, seed, settings.eosIds());
     }

@@ -51,6 +51,10 @@ class OpenAiServerTest {
     }
 
     private void startServer(Optional<String> key, int context) throws Exception {
+        startServer(new ServerSettings("glm-test", context, Set.of(TinyTokenizer.ENDOFTEXT, TinyTokenizer.USER), key));
+    }
+
+    private void startServer(ServerSettings settings) throws Exception {
         if (server != null) {
             server.close();
         }
@@ -60,8 +64,7 @@ class OpenAiServerTest {
             messages.forEach(m -> prompt.append("<|").append(m.get("role")).append("|>").append(m.get("content")));
             return prompt.append(tools.isEmpty() ? "" : "tools").append("<|assistant|>").toString();
         };
-        server = new OpenAiServer(engine, tokenizer, renderer).start("127.0.0.1", 0,
-                new ServerSettings("glm-test", context, Set.of(TinyTokenizer.ENDOFTEXT, TinyTokenizer.USER), key));
+        server = new OpenAiServer(engine, tokenizer, renderer).start("127.0.0.1", 0, settings);
     }
 
     @AfterEach
@@ -291,5 +294,94 @@ class OpenAiServerTest {
             assertTrue(in.read(first) > 0);
         }
         assertTrue(engine.cancelled.await(10, TimeUnit.SECONDS), "the request was not cancelled");
+    }
+
+    @Test
+    void readyIs503UntilMarkedThen200AndNeedsNoKey() throws Exception {
+        startServer(Optional.of("s3cret"), 4096);
+        assertError(503, send("GET", "/ready", null, null), "not ready");
+        assertEquals("not_ready", json(send("GET", "/ready", null, null)).get("error").get("code").asText());
+        server.markReady();
+        assertEquals(200, send("GET", "/ready", null, null).statusCode());
+    }
+
+    /** Opens a streaming chat on a raw socket and returns once its first bytes arrived: it holds a slot. */
+    private Socket openStream() throws Exception {
+        String body = chat(",\"stream\":true");
+        Socket socket = new Socket("127.0.0.1", server.port());
+        socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+                .getBytes(StandardCharsets.UTF_8));
+        socket.getOutputStream().flush();
+        assertTrue(socket.getInputStream().read(new byte[256]) > 0);
+        return socket;
+    }
+
+    @Test
+    void requestsBeyondTheConcurrencyLimitGet429AndTheSlotComesBack() throws Exception {
+        startServer(new ServerSettings("glm-test", 4096, Set.of(TinyTokenizer.ENDOFTEXT), Optional.empty(), 1, 1 << 20));
+        engine.endless = true;
+        try (Socket ignored = openStream()) {
+            HttpResponse<String> refused = post("/v1/chat/completions", chat(""));
+            assertError(429, refused, "concurrent requests");
+            assertEquals("rate_limit_error", json(refused).get("error").get("type").asText());
+            assertEquals("1", refused.headers().firstValue("Retry-After").orElseThrow());
+            assertEquals(1, metric("conclave_requests_in_flight"));
+        }
+        assertTrue(engine.cancelled.await(10, TimeUnit.SECONDS));
+        engine.endless = false;
+        script("ok");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        int status;
+        do {
+            status = post("/v1/chat/completions", chat("")).statusCode();
+        } while (status == 429 && System.nanoTime() < deadline);
+        assertEquals(200, status);
+    }
+
+    private double metric(String name) throws Exception {
+        HttpResponse<String> r = send("GET", "/metrics", null, null);
+        assertEquals(200, r.statusCode());
+        return r.body().lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(l.split(" ")[1]))
+                .findFirst().orElseThrow();
+    }
+
+    @Test
+    void metricsReportTheHeapInPrometheusText() throws Exception {
+        assertTrue(metric("conclave_heap_used_bytes") > 0);
+        assertEquals(0, metric("conclave_requests_in_flight"));
+    }
+
+    @Test
+    void anOversizedBodyGets413AndTheServerKeepsServing() throws Exception {
+        startServer(new ServerSettings("glm-test", 4096, Set.of(TinyTokenizer.ENDOFTEXT), Optional.empty(), 8, 2048));
+        HttpResponse<String> r = post("/v1/chat/completions", chat(",\"user\":\"" + "x".repeat(4096) + "\""));
+        assertError(413, r, "limit of 2048 bytes");
+        assertEquals("request_too_large", json(r).get("error").get("code").asText());
+        script("ok");
+        assertEquals(200, post("/v1/chat/completions", chat("")).statusCode());
+    }
+
+    @Test
+    void anUnknownModelGets404ModelNotFound() throws Exception {
+        HttpResponse<String> r = post("/v1/chat/completions", chat("").replace("\"glm-test\"", "\"gpt-4o\""));
+        assertError(404, r, "gpt-4o");
+        JsonNode error = json(r).get("error");
+        assertEquals("model_not_found", error.get("code").asText());
+        assertEquals("model", error.get("param").asText());
+        assertError(404, post("/v1/completions", "{\"model\":\"other\",\"prompt\":\"hi\"}"), "does not exist");
+    }
+
+    @Test
+    void nanTemperatureAndAbsurdMaxTokensGet400() throws Exception {
+        assertError(400, post("/v1/chat/completions", chat(",\"temperature\":NaN")), "not valid JSON");
+        assertError(400, post("/v1/chat/completions", chat(",\"temperature\":\"NaN\"")), "temperature");
+        assertError(400, post("/v1/chat/completions", chat(",\"temperature\":1e999")), "temperature");
+        HttpResponse<String> huge = post("/v1/chat/completions", chat(",\"max_tokens\":1000000"));
+        assertError(400, huge, "context holds only 4096");
+        assertEquals("max_tokens", json(huge).get("error").get("param").asText());
+        assertError(400, post("/v1/chat/completions", chat(",\"max_tokens\":99999999999")), "integer");
+        script("ok");
+        assertEquals(200, post("/v1/chat/completions", chat(",\"max_tokens\":4096")).statusCode());
     }
 }
