@@ -1,5 +1,7 @@
 package dev.conclave.text.chat;
 
+import dev.conclave.text.JsonText;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -115,22 +117,7 @@ final class PyJson {
 
     private void string(String s, StringBuilder out) {
         out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                case '\b' -> out.append("\\b");
-                case '\f' -> out.append("\\f");
-                default -> {
-                    if (c < 0x20 || (ensureAscii && c > 0x7e)) out.append(String.format("\\u%04x", (int) c));
-                    else out.append(c);
-                }
-            }
-        }
+        JsonText.appendEscaped(out, s, ensureAscii);
         out.append('"');
     }
 }

@@ -1,5 +1,7 @@
 package dev.conclave.text.parse;
 
+import dev.conclave.text.JsonText;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;

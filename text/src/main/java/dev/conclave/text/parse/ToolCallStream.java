@@ -1,5 +1,7 @@
 package dev.conclave.text.parse;
 
+import dev.conclave.text.JsonText;
+
 import java.util.ArrayList;
 import java.util.List;
 
