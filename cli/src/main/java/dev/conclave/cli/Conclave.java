@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 BenchDispatchCommand.class,
                 DriverCommand.class,
                 ServeCommand.class,
+                ChatCommand.class,
                 BenchServeCommand.class,
                 CommandLine.HelpCommand.class,
                 PlanCommand.class,
