@@ -1,6 +1,7 @@
 package dev.conclave.actors;
 
 import dev.conclave.core.parallel.Parallel;
+import dev.conclave.model.ContextBudget;
 import dev.conclave.model.Embedding;
 import dev.conclave.model.OutputHead;
 import dev.conclave.model.Sampler;
@@ -160,8 +161,7 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
                 if (g.maxTokens() < 1) {
                     throw new IllegalArgumentException("maxTokens must be >= 1, got " + g.maxTokens());
                 }
-                // The last token is sampled, never fed back, so it needs no position of its own.
-                int budget = Math.min(g.maxTokens(), contextLength - validPrompt(g.prompt()).length + 1);
+                int budget = ContextBudget.tokens(validPrompt(g.prompt()).length, g.maxTokens(), contextLength);
                 yield new Job(g, nextSequence++, g.prompt(), budget,
                         new Sampler(g.temperature(), g.topK(), g.topP(), g.seed()), g.ignoreEos() ? Set.of() : eos);
             }
@@ -174,10 +174,7 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt needs at least one token");
         }
-        if (prompt.length >= contextLength) {
-            throw new IllegalArgumentException("a prompt of " + prompt.length + " tokens does not fit the context of "
-                    + contextLength + " positions");
-        }
+        ContextBudget.tokens(prompt.length, 1, contextLength);
         return prompt;
     }
 

@@ -60,7 +60,7 @@ final class BenchServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Duration length = Durations.parse(duration, "--duration");
-        String key = apiKey != null ? apiKey : System.getenv("CONCLAVE_API_KEY");
+        String key = ApiKeys.resolve(apiKey);
         String base = url.replaceAll("/+$", "");
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10)).build();
@@ -98,7 +98,7 @@ final class BenchServeCommand implements Callable<Integer> {
                     + client + " request " + n + "\"}],\"max_tokens\":" + maxTokens + ",\"temperature\":0,\"stream\":true}";
             HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
-            if (key != null && !key.isEmpty()) {
+            if (key != null) {
                 request.header("Authorization", "Bearer " + key);
             }
             tally.requests++;
@@ -160,7 +160,7 @@ final class BenchServeCommand implements Callable<Integer> {
 
     private static String get(HttpClient http, String uri, String key) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(uri));
-        if (key != null && !key.isEmpty()) {
+        if (key != null) {
             request.header("Authorization", "Bearer " + key);
         }
         HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());

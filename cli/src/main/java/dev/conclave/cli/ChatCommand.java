@@ -53,7 +53,7 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        String key = apiKey != null ? apiKey : System.getenv("CONCLAVE_API_KEY");
+        String key = ApiKeys.resolve(apiKey);
         boolean thinking = !noThink;
         ArrayNode history = JSON.createArrayNode();
         HttpClient http = HttpClient.newHttpClient();
@@ -93,7 +93,7 @@ final class ChatCommand implements Callable<Integer> {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
-        if (key != null && !key.isEmpty()) {
+        if (key != null) {
             request.header("Authorization", "Bearer " + key);
         }
         HttpResponse<Stream<String>> response = http.send(request.build(), HttpResponse.BodyHandlers.ofLines());

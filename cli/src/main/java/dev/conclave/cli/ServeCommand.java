@@ -88,9 +88,9 @@ final class ServeCommand implements Callable<Integer> {
             ModelConfig c = loaded.pipeline().config();
             var engine = new ContinuousBatchingEngine(loaded.pipeline(),
                     new ContinuousBatchingEngine.Settings(kvBudgetMiB << 20, maxSequences, prefillChunk));
-            String key = apiKey != null ? apiKey : System.getenv("CONCLAVE_API_KEY");
+            String key = ApiKeys.resolve(apiKey);
             var settings = new ServerSettings(servedName != null ? servedName : model.model.getFileName().toString(),
-                    c.maxPositionEmbeddings(), new HashSet<>(c.eosTokenIds()), Optional.ofNullable(key).filter(k -> !k.isEmpty()))
+                    c.maxPositionEmbeddings(), new HashSet<>(c.eosTokenIds()), Optional.ofNullable(key))
                     .withLimits(maxConcurrentRequests, maxRequestBytes);
             var server = new OpenAiServer(engine, tokenizer, template::render).start(host, port, settings);
             GrpcServer grpc = null;

@@ -22,13 +22,7 @@ public final class Generator {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt needs at least one token");
         }
-        int context = pipeline.config().maxPositionEmbeddings();
-        if (prompt.length >= context) {
-            throw new IllegalArgumentException("a prompt of " + prompt.length + " tokens leaves no room to generate within"
-                    + " max_position_embeddings " + context);
-        }
-        // The last generated token is sampled, never fed back, so it needs no position of its own.
-        maxTokens = Math.min(maxTokens, context - prompt.length + 1);
+        maxTokens = ContextBudget.tokens(prompt.length, maxTokens, pipeline.config().maxPositionEmbeddings());
         Sequence seq = pipeline.newSequence();
         int[] out = new int[maxTokens];
         int produced = 0;

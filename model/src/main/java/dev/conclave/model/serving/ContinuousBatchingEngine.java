@@ -1,6 +1,7 @@
 package dev.conclave.model.serving;
 
 import dev.conclave.core.config.ModelConfig;
+import dev.conclave.model.ContextBudget;
 import dev.conclave.model.InProcessPipeline;
 import dev.conclave.model.Sampler;
 import dev.conclave.model.Sequence;
@@ -65,11 +66,6 @@ public final class ContinuousBatchingEngine implements TokenEngine {
             job = new Job(request, listener);
         } catch (IllegalArgumentException e) {
             listener.onError(e.getMessage());
-            return () -> { };
-        }
-        if (request.prompt().length >= context) {
-            listener.onError("a prompt of " + request.prompt().length + " tokens does not fit the context of "
-                    + context + " positions");
             return () -> { };
         }
         if (job.reservation > settings.kvBudgetBytes()) {
@@ -216,7 +212,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
         final GenerationRequest request;
         final TokenListener listener;
         final Sampler sampler;
-        /** Tokens it may generate: its own limit, cut to the context (the last token needs no position). */
+        /** Tokens it may generate: its own limit, cut to the context. */
         final int budget;
         final int positions;
         final long reservation;
@@ -230,7 +226,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
             this.request = request;
             this.listener = listener;
             this.sampler = new Sampler(request.temperature(), request.topK(), request.topP(), request.seed());
-            this.budget = Math.min(request.maxTokens(), Math.max(1, context - request.prompt().length + 1));
+            this.budget = ContextBudget.tokens(request.prompt().length, request.maxTokens(), context);
             this.positions = request.prompt().length + budget - 1;
             this.reservation = positions * kvBytesPerToken;
         }
