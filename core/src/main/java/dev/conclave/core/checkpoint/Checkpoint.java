@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * A Hugging Face {@code glm4_moe} checkpoint folder: {@code config.json} plus either sharded safetensors
@@ -67,20 +68,36 @@ public final class Checkpoint implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try {
             Map<String, SafetensorsFile> fileOf = mapWeights(dir, arena);
-            CheckpointLayout layout = CheckpointLayout.of(config);
-            boolean hasMtp = validate(dir, config, layout, fileOf);
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            for (Entry e : layout.entries()) {
-                SafetensorsFile file = fileOf.get(e.name());
-                if (file != null) {
-                    tensors.put(e.name(), file.tensors().get(e.name()));
-                }
-            }
-            return new Checkpoint(dir, config, arena, tensors, hasMtp);
+            Map<String, Tensor> all = new HashMap<>();
+            fileOf.forEach((name, file) -> all.put(name, file.tensors().get(name)));
+            return of(dir, config, all, arena, name -> fileOf.get(name).path());
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * A checkpoint over tensors already in memory (for example a trainer's weights published to the
+     * inference stages), validated exactly like files against the config's layout. Closing it closes
+     * {@code arena}; {@code label} names it in errors.
+     */
+    public static Checkpoint inMemory(Path label, ModelConfig config, Map<String, Tensor> tensors, Arena arena) {
+        return of(label, config, tensors, arena, name -> label);
+    }
+
+    private static Checkpoint of(Path dir, ModelConfig config, Map<String, Tensor> all, Arena arena,
+                                 Function<String, Path> locationOf) {
+        CheckpointLayout layout = CheckpointLayout.of(config);
+        boolean hasMtp = validate(dir, config, layout, all, locationOf);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Entry e : layout.entries()) {
+            Tensor t = all.get(e.name());
+            if (t != null) {
+                tensors.put(e.name(), t);
+            }
+        }
+        return new Checkpoint(dir, config, arena, tensors, hasMtp);
     }
 
     public Path dir() {
@@ -218,21 +235,22 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /** Checks the tensor names and shapes against the config's layout; returns whether the MTP layer is present. */
-    private static boolean validate(Path dir, ModelConfig config, CheckpointLayout layout, Map<String, SafetensorsFile> fileOf) {
-        List<String> unexpected = fileOf.keySet().stream()
+    private static boolean validate(Path dir, ModelConfig config, CheckpointLayout layout, Map<String, Tensor> tensors,
+                                    Function<String, Path> locationOf) {
+        List<String> unexpected = tensors.keySet().stream()
                 .filter(name -> layout.find(name).isEmpty())
                 .sorted()
-                .map(name -> "'" + name + "' (in " + fileOf.get(name).path().getFileName() + ")")
+                .map(name -> "'" + name + "' (in " + locationOf.apply(name).getFileName() + ")")
                 .toList();
         if (!unexpected.isEmpty()) {
             throw new CheckpointException(dir + ": " + unexpected.size() + " unexpected tensor(s) that the "
                     + ConfigLoader.MODEL_TYPE + " layout of config.json does not have: " + listSome(unexpected));
         }
-        boolean hasMtp = layout.entries().stream().anyMatch(e -> e.isMtp() && fileOf.containsKey(e.name()));
+        boolean hasMtp = layout.entries().stream().anyMatch(e -> e.isMtp() && tensors.containsKey(e.name()));
         List<Entry> missing = layout.entries().stream()
                 .filter(e -> e.presence() == CheckpointLayout.Presence.REQUIRED
                         || hasMtp && e.presence() == CheckpointLayout.Presence.MTP)
-                .filter(e -> !fileOf.containsKey(e.name()))
+                .filter(e -> !tensors.containsKey(e.name()))
                 .toList();
         if (!missing.isEmpty()) {
             List<String> names = missing.stream().map(e -> "'" + e.name() + "'").toList();
@@ -242,13 +260,13 @@ public final class Checkpoint implements AutoCloseable {
             throw new CheckpointException(dir + ": checkpoint " + problem + missing.size() + " tensor(s): " + listSome(names));
         }
         for (Entry e : layout.entries()) {
-            SafetensorsFile file = fileOf.get(e.name());
-            if (file == null) {
+            Tensor t = tensors.get(e.name());
+            if (t == null) {
                 continue;
             }
-            long[] actual = file.tensors().get(e.name()).shape();
+            long[] actual = t.shape();
             if (!Arrays.equals(actual, e.shape())) {
-                throw new CheckpointException(file.path() + ": tensor '" + e.name() + "' has shape " + Arrays.toString(actual)
+                throw new CheckpointException(locationOf.apply(e.name()) + ": tensor '" + e.name() + "' has shape " + Arrays.toString(actual)
                         + " but config.json implies " + Arrays.toString(e.shape()));
             }
         }

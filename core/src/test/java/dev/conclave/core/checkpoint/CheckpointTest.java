@@ -16,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -95,6 +96,34 @@ class CheckpointTest {
         assertThrows(IllegalStateException.class, () -> norm.get(0));
         assertThrows(IllegalStateException.class, () -> ckpt.find("model.norm.weight"));
         ckpt.close(); // idempotent
+    }
+
+    @Test
+    void inMemoryTensorsAreValidatedAndServedLikeFiles() {
+        try (Checkpoint file = Checkpoint.open(Fixtures.fixture(Fixtures.TINY_A))) {
+            Arena arena = Arena.ofShared();
+            Map<String, Tensor> copies = new LinkedHashMap<>();
+            for (String name : file.names()) {
+                Tensor t = file.tensor(name);
+                copies.put(name, new Tensor(name, t.dtype(), t.shape(), arena.allocate(t.data().byteSize()).copyFrom(t.data())));
+            }
+            try (Checkpoint mem = Checkpoint.inMemory(Path.of("trainer"), file.config(), copies, arena)) {
+                assertEquals(file.names(), mem.names());
+                assertTrue(mem.hasMtp());
+                assertArrayEquals(file.tensor("model.norm.weight").toFloatArray(), mem.tensor("model.norm.weight").toFloatArray());
+            }
+            assertFalse(arena.scope().isAlive(), "closing the checkpoint closes its arena");
+
+            Arena bad = Arena.ofShared();
+            Map<String, Tensor> wrong = new LinkedHashMap<>(copies.size());
+            file.names().forEach(n -> wrong.put(n, file.tensor(n)));
+            String name = "model.layers.1.mlp.experts.3.up_proj.weight";
+            wrong.put(name, new Tensor(name, DType.F32, new long[] {48, 63}, bad.allocate(48L * 63 * 4)));
+            CheckpointException e = assertThrows(CheckpointException.class,
+                    () -> Checkpoint.inMemory(Path.of("trainer"), file.config(), wrong, bad));
+            assertTrue(e.getMessage().startsWith("trainer: tensor '" + name + "' has shape [48, 63]"), e.getMessage());
+            bad.close();
+        }
     }
 
     @Test
