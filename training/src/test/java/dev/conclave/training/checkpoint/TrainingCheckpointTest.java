@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TrainingCheckpointTest {
 
     private static final OptimizerConfig OPTIMIZER = OptimizerConfig.pretraining(new LrSchedule(1e-2, 1e-3, 1, 10));
-    private static final HfCheckpointWriter.Options SMALL_SHARDS = new HfCheckpointWriter.Options(DType.BF16, 150_000, true, null);
+    private static final HfCheckpointWriter.Options SMALL_SHARDS = new HfCheckpointWriter.Options(DType.BF16, 500_000, true, null);
 
     @TempDir
     Path root;
