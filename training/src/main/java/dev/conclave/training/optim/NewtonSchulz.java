@@ -68,13 +68,16 @@ final class NewtonSchulz {
                 gram[j * m + i] = s;
             }
         }
+        // P is symmetric, so (P P)[i][j] is the dot product of rows i and j.
         for (int i = 0; i < m; i++) {
-            for (int j = 0; j < m; j++) {
+            for (int j = i; j < m; j++) {
                 double s = 0;
                 for (int k = 0; k < m; k++) {
-                    s += gram[i * m + k] * gram[k * m + j];
+                    s += gram[i * m + k] * gram[j * m + k];
                 }
-                poly[i * m + j] = B * gram[i * m + j] + C * s;
+                double q = B * gram[i * m + j] + C * s;
+                poly[i * m + j] = q;
+                poly[j * m + i] = q;
             }
         }
         for (int i = 0; i < m; i++) {

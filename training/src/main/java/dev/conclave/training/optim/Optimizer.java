@@ -42,8 +42,9 @@ public final class Optimizer {
                 continue;
             }
             trained.add(p);
-            boolean toMuon = config.useMuon()
-                    && (p.kind() == Param.Kind.MATRIX || p.kind() == Param.Kind.HEAD && config.muonForHead());
+            boolean matrix = p.kind() == Param.Kind.MATRIX
+                    && (config.muonForRouter() || !p.name().endsWith("mlp.gate.weight"));
+            boolean toMuon = config.useMuon() && (matrix || p.kind() == Param.Kind.HEAD && config.muonForHead());
             (toMuon ? matrices : rest).add(p);
         }
         this.params = List.copyOf(trained);

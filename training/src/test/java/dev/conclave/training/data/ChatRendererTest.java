@@ -1,5 +1,6 @@
 package dev.conclave.training.data;
 
+import dev.conclave.text.chat.ChatTemplate;
 import dev.conclave.text.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -141,12 +142,26 @@ class ChatRendererTest {
 
     @Test
     void aBoundaryInsideATokenIsAnError() {
-        // Without atomic <think> tokens, "</think>\\n" is one pre-token, so the non-thinking prompt's end splits it.
-        ChatRenderer plain = new ChatRenderer(GlmTestTokenizer.template(), GlmTestTokenizer.build(false));
-        DataException e = assertThrows(DataException.class, () -> plain.render(ChatSample.parse(readTree("""
-                {"enable_thinking": false, "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}"""),
+        // A template whose generation prompt ends inside the word "Hello", which the BPE keeps as one token.
+        ChatTemplate cut = ChatTemplate.compile("{% for m in messages %}{% if m.role == 'user' %}<|user|>\n{{ m.content }}"
+                + "{% else %}<|assistant|>\n{{ m.content }}{% endif %}{% endfor %}"
+                + "{% if add_generation_prompt %}<|assistant|>\nHel{% endif %}");
+        ChatRenderer renderer = new ChatRenderer(cut, tokenizer);
+        DataException e = assertThrows(DataException.class, () -> renderer.render(ChatSample.parse(readTree("""
+                {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}"""),
                 "data.jsonl:7")));
         assertTrue(e.getMessage().startsWith("data.jsonl:7: a turn boundary"), e.getMessage());
+    }
+
+    @Test
+    void aTurnNotEndedByARoleTokenIsAnError() {
+        ChatTemplate noRoles = ChatTemplate.compile("{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}"
+                + "{% if add_generation_prompt %}assistant: {% endif %}");
+        ChatRenderer renderer = new ChatRenderer(noRoles, tokenizer);
+        DataException e = assertThrows(DataException.class, () -> renderer.render(ChatSample.parse(readTree("""
+                {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}, {"role": "user", "content": "x"}]}"""),
+                "data.jsonl:2")));
+        assertTrue(e.getMessage().startsWith("data.jsonl:2: messages[1]: the assistant turn is followed by"), e.getMessage());
     }
 
     @Test

@@ -25,6 +25,7 @@ class OptimizerTest {
                 new Param("model.layers.0.self_attn.q_proj.weight", Param.Kind.MATRIX, 6, 4),
                 new Param("model.layers.0.self_attn.q_proj.bias", Param.Kind.VECTOR, 6),
                 new Param("model.layers.0.mlp.experts.0.gate_proj.weight", Param.Kind.MATRIX, 3, 4),
+                new Param("model.layers.0.mlp.gate.weight", Param.Kind.MATRIX, 2, 4),
                 new Param("model.layers.0.mlp.gate.e_score_correction_bias", Param.Kind.VECTOR, 2),
                 new Param("model.norm.weight", Param.Kind.VECTOR, 4),
                 new Param("lm_head.weight", Param.Kind.HEAD, 10, 4));
@@ -42,15 +43,19 @@ class OptimizerTest {
     @Test
     void partitionFollowsTheSpec() {
         Optimizer opt = new Optimizer(model(), OptimizerConfig.pretraining(LrSchedule.constant(1e-3)));
-        assertEquals(List.of("model.layers.0.self_attn.q_proj.weight", "model.layers.0.mlp.experts.0.gate_proj.weight"),
+        assertEquals(List.of("model.layers.0.self_attn.q_proj.weight", "model.layers.0.mlp.experts.0.gate_proj.weight",
+                        "model.layers.0.mlp.gate.weight"),
                 opt.muonParams().stream().map(Param::name).toList());
         assertEquals(List.of("model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.bias", "model.norm.weight",
                 "lm_head.weight"), opt.adamwParams().stream().map(Param::name).toList());
         assertTrue(opt.params().stream().noneMatch(p -> p.name().endsWith("e_score_correction_bias")));
 
-        OptimizerConfig headOnMuon = new OptimizerConfig(true, true, Muon.Settings.glm45(), AdamW.Settings.pretraining(),
+        OptimizerConfig headOnMuon = new OptimizerConfig(true, true, true, Muon.Settings.glm45(), AdamW.Settings.pretraining(),
                 1.0, LrSchedule.constant(1e-3));
         assertTrue(new Optimizer(model(), headOnMuon).muonParams().stream().anyMatch(p -> p.name().equals("lm_head.weight")));
+        OptimizerConfig routerOnAdam = new OptimizerConfig(true, false, false, Muon.Settings.glm45(), AdamW.Settings.pretraining(),
+                1.0, LrSchedule.constant(1e-3));
+        assertTrue(new Optimizer(model(), routerOnAdam).adamwParams().stream().anyMatch(p -> p.name().equals("model.layers.0.mlp.gate.weight")));
         assertTrue(new Optimizer(model(), OptimizerConfig.rl()).muonParams().isEmpty());
     }
 
@@ -74,7 +79,7 @@ class OptimizerTest {
         randomGrads(params, new SplittableRandom(1));
         Optimizer opt = new Optimizer(params, OptimizerConfig.pretraining(LrSchedule.constant(1e-2)));
         double[] before = params.get(1).value().clone();
-        params.get(5).grad()[2] = Double.NaN;
+        params.get(6).grad()[2] = Double.NaN;
         StepReport report = opt.step();
         assertTrue(report.skipped());
         assertEquals("model.norm.weight", report.nonFiniteParam());
@@ -82,9 +87,9 @@ class OptimizerTest {
         assertEquals(0, opt.stepsTaken());
         assertArrayEquals(before, params.get(1).value());
 
-        params.get(5).grad()[2] = Double.POSITIVE_INFINITY;
+        params.get(6).grad()[2] = Double.POSITIVE_INFINITY;
         assertTrue(opt.step().skipped());
-        params.get(5).grad()[2] = 0;
+        params.get(6).grad()[2] = 0;
         StepReport ok = opt.step();
         assertFalse(ok.skipped());
         assertEquals(1, ok.step());
