@@ -23,8 +23,13 @@ public record Document(int[] tokens, boolean[] lossMask, String source) {
 
     /** How many tokens count in the loss. */
     public int maskedTokens() {
+        return count(lossMask);
+    }
+
+    /** How many entries of a loss mask are set. */
+    static int count(boolean[] mask) {
         int n = 0;
-        for (boolean m : lossMask) {
+        for (boolean m : mask) {
             if (m) {
                 n++;
             }

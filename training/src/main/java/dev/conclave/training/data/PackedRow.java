@@ -25,13 +25,8 @@ public record PackedRow(int[] tokens, boolean[] lossMask, int[] positions, int[]
         return d;
     }
 
+    /** How many tokens count in the loss. */
     public int maskedTokens() {
-        int n = 0;
-        for (boolean m : lossMask) {
-            if (m) {
-                n++;
-            }
-        }
-        return n;
+        return Document.count(lossMask);
     }
 }

@@ -80,7 +80,7 @@ class ChatRendererTest {
         Document d = render("""
                 {"enable_thinking": false, "messages": [{"role": "system", "content": "Be brief."},
                   {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}""");
-        // The non-thinking generation prompt already ends in "\\n<think></think>"; the model generates the rest.
+        // The non-thinking generation prompt already ends in "\n<think></think>"; the model generates the rest.
         assertEquals(List.of("0:[gMASK]<sop><|system|>\nBe brief.<|user|>\nHi/nothink<|assistant|>\n<think></think>",
                 "1:\nHello!<|user|>"), runs(d));
     }
