@@ -14,6 +14,7 @@ import dev.conclave.core.tensor.DType;
 import dev.conclave.training.Param;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -106,11 +107,20 @@ public final class HfCheckpointWriter {
             String file = "model-%05d-of-%05d.safetensors".formatted(s + 1, shards.size());
             List<Planned> shard = shards.get(s);
             try (SafetensorsWriter writer = SafetensorsWriter.create(dir.resolve(file), shard.stream().map(Planned::entry).toList())) {
-                for (Planned t : shard) {
-                    writer.write(t.entry().name(), source(t));
-                    weightMap.put(t.entry().name(), file);
-                    totalSize += t.entry().byteSize();
-                }
+                // Tensors occupy fixed byte ranges of the file, so they can be converted and written in parallel.
+                shard.parallelStream().forEach(t -> {
+                    try {
+                        writer.write(t.entry().name(), source(t));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(dir.resolve(file) + ": writing " + t.entry().name(), e);
+                    }
+                });
+            } catch (UncheckedIOException e) {
+                throw new IOException(e.getMessage(), e.getCause());
+            }
+            for (Planned t : shard) {
+                weightMap.put(t.entry().name(), file);
+                totalSize += t.entry().byteSize();
             }
             done(written, listener, dir.resolve(file));
         }
