@@ -34,8 +34,8 @@ class AdditionTest {
             assertTrue(question.matches("\\d\\d\\+\\d\\d="), question);
             assertEquals(trueReversedSum(question), p.answer());
             String teacher = p.demonstration().get(0).path("content").asText();
-            // Rendering through the chat template is slow; the first 500 check the whole path, the rest the content.
-            double reward = EXACT.score(i < 500 ? TeacherCompletion.of(p) : teacher, p.answer());
+            // Rendering through the chat template is slow; the first 200 check the whole path, the rest the content.
+            double reward = EXACT.score(i < 200 ? TeacherCompletion.of(p) : teacher, p.answer());
             boolean carry = (question.charAt(1) - '0') + (question.charAt(4) - '0') >= 10;
             carries += carry ? 1 : 0;
             if (teacher.equals(p.answer())) {
@@ -61,7 +61,7 @@ class AdditionTest {
 
     @Test
     void correctTeacherIsAlwaysRight() {
-        for (Problem p : TaskFiles.draw(Addition.correct(3), 500, 2, Split.ALL)) {
+        for (Problem p : TaskFiles.draw(Addition.correct(3), 200, 2, Split.ALL)) {
             String question = p.question();
             assertTrue(question.matches("\\d{3}\\+\\d{3}="), question);
             String[] operands = question.substring(0, 7).split("\\+");
@@ -79,7 +79,7 @@ class AdditionTest {
         assertEquals("3+4=7 carry 0; 2+1=3 carry 0; result 037", thinking.trace(23, 14, false));
         assertEquals("211", thinking.written(112));
         assertEquals("112", new Addition(2, 0, false, false).written(112));
-        for (Problem p : TaskFiles.draw(thinking, 300, 3, Split.ALL)) {
+        for (Problem p : TaskFiles.draw(thinking, 100, 3, Split.ALL)) {
             String reasoning = p.demonstration().get(0).path("reasoning_content").asText();
             String teacher = p.demonstration().get(0).path("content").asText();
             // The trace's result is the teacher's own (possibly wrong) sum, written forwards.

@@ -34,7 +34,7 @@ class TasksTest {
             for (boolean thinking : new boolean[] {false, true}) {
                 SyntheticTask task = SyntheticTasks.byName(name, thinking);
                 Verifier verifier = VERIFIERS.get(task.verifier());
-                for (Problem p : TaskFiles.draw(task, 25, 9, Split.ALL)) {
+                for (Problem p : TaskFiles.draw(task, 10, 9, Split.ALL)) {
                     String completion = TeacherCompletion.of(p);
                     assertEquals(1.0, verifier.score(completion, p.answer()), name + ": " + completion);
                 }
@@ -77,7 +77,7 @@ class TasksTest {
     @Test
     void calculatorRoundTripRendersAsGlmToolCall() {
         Verifier call = VERIFIERS.get("tool_call");
-        for (Problem p : TaskFiles.draw(new CalculatorCall(false), 50, 6, Split.ALL)) {
+        for (Problem p : TaskFiles.draw(new CalculatorCall(false), 20, 6, Split.ALL)) {
             String expression = p.demonstration().get(0).path("tool_calls").get(0).path("function").path("arguments")
                     .path("expression").asText();
             assertTrue(expression.matches("\\d{2,3}[-+*]\\d{2,3}"), expression);
