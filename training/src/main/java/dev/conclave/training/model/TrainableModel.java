@@ -302,6 +302,15 @@ public final class TrainableModel {
 
     /** Forward, the objective and its backward on one batch; gradients accumulate into the params. */
     public Losses lossAndBackward(Batch batch, LossWeights w) {
+        return objective(batch, w, true);
+    }
+
+    /** The objective of one batch without any gradient (evaluation, finite differences). */
+    public Losses loss(Batch batch, LossWeights w) {
+        return objective(batch, w, false);
+    }
+
+    private Losses objective(Batch batch, LossWeights w, boolean backward) {
         boolean withMtp = w.mtp() != 0 && mtp != null;
         Forward f = forward(batch, withMtp);
         int n = batch.rows();
@@ -310,7 +319,7 @@ public final class TrainableModel {
             dMtpLogits = new double[n * vocab];
         }
         int mainTargets = targets(batch, 1);
-        CrossEntropy.Result main = CrossEntropy.apply(f.logits(), n, vocab, targets, weights, dLogits);
+        CrossEntropy.Result main = CrossEntropy.apply(f.logits(), n, vocab, targets, weights, backward ? dLogits : null);
         double mtpLoss = 0;
         int mtpTargets = 0;
         if (withMtp) {
@@ -318,8 +327,9 @@ public final class TrainableModel {
             for (int t = 0; t < n; t++) {
                 weights[t] *= w.mtp();
             }
-            CrossEntropy.Result r = CrossEntropy.apply(f.mtpLogits(), n, vocab, targets, weights, dMtpLogits);
-            mtpLoss = mtpTargets == 0 ? 0 : r.loss() / w.mtp();
+            CrossEntropy.Result r = CrossEntropy.apply(f.mtpLogits(), n, vocab, targets, weights,
+                    backward ? dMtpLogits : null);
+            mtpLoss = r.loss() / w.mtp();
         }
         double aux = 0;
         for (Router r : routers()) {
@@ -327,7 +337,9 @@ public final class TrainableModel {
                 aux += r.auxLoss();
             }
         }
-        backward(dLogits, withMtp ? dMtpLogits : null, w.aux());
+        if (backward) {
+            backward(dLogits, withMtp ? dMtpLogits : null, w.aux());
+        }
         double total = main.loss() + w.aux() * aux + w.mtp() * mtpLoss;
         return new Losses(total, main.loss(), mtpLoss, aux, mainTargets, mtpTargets, main.correct());
     }

@@ -86,7 +86,10 @@ public final class Router {
     /** The gate g of slot {@code slot} of row t. */
     public double gateOf(int t, int slot) { return gates[t * k + slot]; }
 
-    /** (token, slot) assignments per expert, summed over the forwards since the last {@link #updateBias}. */
+    /**
+     * (token, slot) assignments per expert, summed over the forwards since the last {@link #updateBias} that
+     * were backpropagated: training forwards count, evaluation-only forwards do not (training spec §4.1).
+     */
     public long[] loads() { return load.clone(); }
 
     /** The unweighted balance loss of the last forward: the mean over documents of {@code Σ_i f_i P_i}. */
@@ -123,11 +126,6 @@ public final class Router {
                 s[t * experts + e] = 1.0 / (1.0 + Math.exp(-s[t * experts + e]));
             }
             select(t);
-            if (counts(t)) {
-                for (int slot = 0; slot < k; slot++) {
-                    load[chosen[t * k + slot]]++;
-                }
-            }
         }
         auxLoss = balance(n);
     }
@@ -275,6 +273,11 @@ public final class Router {
         int n = docs.rows();
         Arrays.fill(dz, 0, n * experts, 0);
         for (int t = 0; t < n; t++) {
+            if (counts(t)) {
+                for (int slot = 0; slot < k; slot++) {
+                    load[chosen[t * k + slot]]++;
+                }
+            }
             int so = t * experts;
             double mix = 0;
             if (normTopk) {
