@@ -1,0 +1,218 @@
+package dev.conclave.training.nn;
+
+import dev.conclave.core.parallel.Parallel;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The three float64 matrix products of a linear layer (training spec §5.1), row-major, HF layout
+ * W ∈ R^{out×in}: {@code Y = X·Wᵀ}, {@code dX += dY·W} and {@code dW += dYᵀ·X}. Each is register-blocked
+ * over {@link DoubleVector} lanes and split over the dimension its writes are disjoint in, so every thread
+ * owns its outputs and the row count n may be anything (an expert may see one token).
+ */
+public final class Gemm {
+
+    private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    private Gemm() {
+    }
+
+    /** {@code y[n×out] = x[n×in]·wᵀ (+ bias)}; bias may be null. */
+    public static void forward(double[] x, double[] w, double[] bias, double[] y, int n, int in, int out, Parallel p) {
+        p.forRange(out, 4, (from, to) -> forwardRange(x, w, bias, y, n, in, out, from, to));
+    }
+
+    private static void forwardRange(double[] x, double[] w, double[] bias, double[] y, int n, int in, int out,
+                                     int from, int to) {
+        int bound = S.loopBound(in);
+        int o = from;
+        for (; o + 4 <= to; o += 4) {
+            int w0 = o * in, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in;
+            int t = 0;
+            for (; t + 2 <= n; t += 2) {
+                int x0 = t * in, x1 = x0 + in;
+                DoubleVector a00 = DoubleVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+                DoubleVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+                for (int i = 0; i < bound; i += L) {
+                    DoubleVector v0 = DoubleVector.fromArray(S, x, x0 + i);
+                    DoubleVector v1 = DoubleVector.fromArray(S, x, x1 + i);
+                    DoubleVector c0 = DoubleVector.fromArray(S, w, w0 + i);
+                    DoubleVector c1 = DoubleVector.fromArray(S, w, w1 + i);
+                    DoubleVector c2 = DoubleVector.fromArray(S, w, w2 + i);
+                    DoubleVector c3 = DoubleVector.fromArray(S, w, w3 + i);
+                    a00 = v0.fma(c0, a00); a01 = v0.fma(c1, a01); a02 = v0.fma(c2, a02); a03 = v0.fma(c3, a03);
+                    a10 = v1.fma(c0, a10); a11 = v1.fma(c1, a11); a12 = v1.fma(c2, a12); a13 = v1.fma(c3, a13);
+                }
+                double s00 = a00.reduceLanes(VectorOperators.ADD), s01 = a01.reduceLanes(VectorOperators.ADD);
+                double s02 = a02.reduceLanes(VectorOperators.ADD), s03 = a03.reduceLanes(VectorOperators.ADD);
+                double s10 = a10.reduceLanes(VectorOperators.ADD), s11 = a11.reduceLanes(VectorOperators.ADD);
+                double s12 = a12.reduceLanes(VectorOperators.ADD), s13 = a13.reduceLanes(VectorOperators.ADD);
+                for (int i = bound; i < in; i++) {
+                    double v0 = x[x0 + i], v1 = x[x1 + i];
+                    s00 += v0 * w[w0 + i]; s01 += v0 * w[w1 + i]; s02 += v0 * w[w2 + i]; s03 += v0 * w[w3 + i];
+                    s10 += v1 * w[w0 + i]; s11 += v1 * w[w1 + i]; s12 += v1 * w[w2 + i]; s13 += v1 * w[w3 + i];
+                }
+                int y0 = t * out + o, y1 = y0 + out;
+                y[y0] = s00; y[y0 + 1] = s01; y[y0 + 2] = s02; y[y0 + 3] = s03;
+                y[y1] = s10; y[y1 + 1] = s11; y[y1 + 2] = s12; y[y1 + 3] = s13;
+            }
+            for (; t < n; t++) {
+                for (int k = 0; k < 4; k++) {
+                    y[t * out + o + k] = dot(x, t * in, w, (o + k) * in, in);
+                }
+            }
+        }
+        for (; o < to; o++) {
+            for (int t = 0; t < n; t++) {
+                y[t * out + o] = dot(x, t * in, w, o * in, in);
+            }
+        }
+        if (bias != null) {
+            for (int t = 0; t < n; t++) {
+                for (int k = from; k < to; k++) {
+                    y[t * out + k] += bias[k];
+                }
+            }
+        }
+    }
+
+    /** {@code dx[n×in] += dy[n×out]·w}. */
+    public static void backwardInput(double[] dy, double[] w, double[] dx, int n, int in, int out, Parallel p) {
+        p.forRange(in, 2 * L, (from, to) -> backwardInputRange(dy, w, dx, n, in, out, from, to));
+    }
+
+    private static void backwardInputRange(double[] dy, double[] w, double[] dx, int n, int in, int out,
+                                           int from, int to) {
+        int i = from;
+        for (; i + 2 * L <= to; i += 2 * L) {
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                int g0 = t * out, g1 = g0 + out, g2 = g1 + out, g3 = g2 + out;
+                DoubleVector a00 = DoubleVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
+                DoubleVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+                for (int o = 0; o < out; o++) {
+                    DoubleVector c0 = DoubleVector.fromArray(S, w, o * in + i);
+                    DoubleVector c1 = DoubleVector.fromArray(S, w, o * in + i + L);
+                    DoubleVector d0 = DoubleVector.broadcast(S, dy[g0 + o]);
+                    DoubleVector d1 = DoubleVector.broadcast(S, dy[g1 + o]);
+                    DoubleVector d2 = DoubleVector.broadcast(S, dy[g2 + o]);
+                    DoubleVector d3 = DoubleVector.broadcast(S, dy[g3 + o]);
+                    a00 = c0.fma(d0, a00); a01 = c1.fma(d0, a01);
+                    a10 = c0.fma(d1, a10); a11 = c1.fma(d1, a11);
+                    a20 = c0.fma(d2, a20); a21 = c1.fma(d2, a21);
+                    a30 = c0.fma(d3, a30); a31 = c1.fma(d3, a31);
+                }
+                addInto(dx, t * in + i, a00, a01);
+                addInto(dx, (t + 1) * in + i, a10, a11);
+                addInto(dx, (t + 2) * in + i, a20, a21);
+                addInto(dx, (t + 3) * in + i, a30, a31);
+            }
+            for (; t < n; t++) {
+                DoubleVector a0 = DoubleVector.zero(S), a1 = a0;
+                for (int o = 0; o < out; o++) {
+                    DoubleVector d = DoubleVector.broadcast(S, dy[t * out + o]);
+                    a0 = DoubleVector.fromArray(S, w, o * in + i).fma(d, a0);
+                    a1 = DoubleVector.fromArray(S, w, o * in + i + L).fma(d, a1);
+                }
+                addInto(dx, t * in + i, a0, a1);
+            }
+        }
+        for (; i < to; i++) {
+            for (int t = 0; t < n; t++) {
+                double s = 0;
+                for (int o = 0; o < out; o++) {
+                    s += dy[t * out + o] * w[o * in + i];
+                }
+                dx[t * in + i] += s;
+            }
+        }
+    }
+
+    /** {@code dw[out×in] += dyᵀ·x}, the sum over all n rows. */
+    public static void backwardWeight(double[] dy, double[] x, double[] dw, int n, int in, int out, Parallel p) {
+        p.forRange(out, 4, (from, to) -> backwardWeightRange(dy, x, dw, n, in, out, from, to));
+    }
+
+    private static void backwardWeightRange(double[] dy, double[] x, double[] dw, int n, int in, int out,
+                                            int from, int to) {
+        int o = from;
+        for (; o + 4 <= to; o += 4) {
+            int i = 0;
+            for (; i + 2 * L <= in; i += 2 * L) {
+                DoubleVector a00 = DoubleVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
+                DoubleVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+                for (int t = 0; t < n; t++) {
+                    DoubleVector v0 = DoubleVector.fromArray(S, x, t * in + i);
+                    DoubleVector v1 = DoubleVector.fromArray(S, x, t * in + i + L);
+                    int g = t * out + o;
+                    DoubleVector d0 = DoubleVector.broadcast(S, dy[g]);
+                    DoubleVector d1 = DoubleVector.broadcast(S, dy[g + 1]);
+                    DoubleVector d2 = DoubleVector.broadcast(S, dy[g + 2]);
+                    DoubleVector d3 = DoubleVector.broadcast(S, dy[g + 3]);
+                    a00 = v0.fma(d0, a00); a01 = v1.fma(d0, a01);
+                    a10 = v0.fma(d1, a10); a11 = v1.fma(d1, a11);
+                    a20 = v0.fma(d2, a20); a21 = v1.fma(d2, a21);
+                    a30 = v0.fma(d3, a30); a31 = v1.fma(d3, a31);
+                }
+                addInto(dw, o * in + i, a00, a01);
+                addInto(dw, (o + 1) * in + i, a10, a11);
+                addInto(dw, (o + 2) * in + i, a20, a21);
+                addInto(dw, (o + 3) * in + i, a30, a31);
+            }
+            for (; i < in; i++) {
+                for (int k = 0; k < 4; k++) {
+                    double s = 0;
+                    for (int t = 0; t < n; t++) {
+                        s += dy[t * out + o + k] * x[t * in + i];
+                    }
+                    dw[(o + k) * in + i] += s;
+                }
+            }
+        }
+        for (; o < to; o++) {
+            for (int t = 0; t < n; t++) {
+                axpy(dy[t * out + o], x, t * in, dw, o * in, in);
+            }
+        }
+    }
+
+    /** {@code db[out] += Σ_t dy[t]}: the bias gradient of a linear layer. */
+    public static void backwardBias(double[] dy, double[] db, int n, int out) {
+        for (int t = 0; t < n; t++) {
+            axpy(1, dy, t * out, db, 0, out);
+        }
+    }
+
+    private static void addInto(double[] a, int offset, DoubleVector v0, DoubleVector v1) {
+        DoubleVector.fromArray(S, a, offset).add(v0).intoArray(a, offset);
+        DoubleVector.fromArray(S, a, offset + L).add(v1).intoArray(a, offset + L);
+    }
+
+    /** {@code Σ_j a[ao+j]·b[bo+j]} over {@code len} elements. */
+    public static double dot(double[] a, int ao, double[] b, int bo, int len) {
+        int bound = S.loopBound(len);
+        DoubleVector acc = DoubleVector.zero(S);
+        for (int j = 0; j < bound; j += L) {
+            acc = DoubleVector.fromArray(S, a, ao + j).fma(DoubleVector.fromArray(S, b, bo + j), acc);
+        }
+        double s = acc.reduceLanes(VectorOperators.ADD);
+        for (int j = bound; j < len; j++) {
+            s += a[ao + j] * b[bo + j];
+        }
+        return s;
+    }
+
+    /** {@code y[yo..yo+len) += alpha · x[xo..xo+len)}. */
+    public static void axpy(double alpha, double[] x, int xo, double[] y, int yo, int len) {
+        int bound = S.loopBound(len);
+        DoubleVector a = DoubleVector.broadcast(S, alpha);
+        for (int j = 0; j < bound; j += L) {
+            DoubleVector.fromArray(S, x, xo + j).fma(a, DoubleVector.fromArray(S, y, yo + j)).intoArray(y, yo + j);
+        }
+        for (int j = bound; j < len; j++) {
+            y[yo + j] += alpha * x[xo + j];
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.conclave.training.nn;
+
+import dev.conclave.core.parallel.Parallel;
+import dev.conclave.training.Param;
+
+/**
+ * {@code y = x·Wᵀ + b} (training spec §5.1) with W in HF layout [out, in] and an optional bias. Backward:
+ * {@code dX += dY·W}, {@code dW += dYᵀ·X}, {@code db += Σ_t dY_t}; the caller keeps X alive until then.
+ */
+public final class Linear {
+
+    private final Param weight;
+    private final Param bias;
+    private final int in;
+    private final int out;
+
+    public Linear(Param weight, Param bias) {
+        this.weight = weight;
+        this.bias = bias;
+        this.out = weight.rows();
+        this.in = weight.cols();
+        if (bias != null && bias.size() != out) {
+            throw new IllegalArgumentException(bias.name() + ": " + bias.size() + " entries for " + out + " outputs");
+        }
+    }
+
+    public Param weight() { return weight; }
+
+    public Param bias() { return bias; }
+
+    public int in() { return in; }
+
+    public int out() { return out; }
+
+    public void forward(double[] x, int n, double[] y, Parallel p) {
+        Gemm.forward(x, weight.value(), bias == null ? null : bias.value(), y, n, in, out, p);
+    }
+
+    /** Accumulates the parameter gradients and, when {@code dx} is not null, {@code dx += dy·W}. */
+    public void backward(double[] x, double[] dy, int n, double[] dx, Parallel p) {
+        Gemm.backwardWeight(dy, x, weight.grad(), n, in, out, p);
+        if (bias != null) {
+            Gemm.backwardBias(dy, bias.grad(), n, out);
+        }
+        if (dx != null) {
+            Gemm.backwardInput(dy, weight.value(), dx, n, in, out, p);
+        }
+    }
+}
