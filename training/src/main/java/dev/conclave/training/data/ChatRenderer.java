@@ -54,10 +54,7 @@ public final class ChatRenderer {
     /** The tokens and loss mask of {@code sample}; an inconsistency is an error naming the sample's file and line. */
     public Document render(ChatSample sample) {
         List<Map<String, Object>> messages = sample.messages();
-        Map<String, Object> extra = new HashMap<>();
-        if (sample.enableThinking() != null) {
-            extra.put("enable_thinking", sample.enableThinking());
-        }
+        Map<String, Object> extra = extra(sample);
         boolean endsWithAssistant = "assistant".equals(messages.getLast().get("role"));
         String full = render(sample, messages.size(), false, extra) + (endsWithAssistant ? USER : "");
 
@@ -84,6 +81,20 @@ public final class ChatRenderer {
             spans.add(new int[] {prompt.length(), turn.length() + end.length()});
         }
         return tokenize(full, spans, sample.source());
+    }
+
+    /** The tokens a model answers at inference: the whole conversation and the template's generation prompt. */
+    public int[] prompt(ChatSample sample) {
+        Map<String, Object> extra = extra(sample);
+        return tokenizer.encode(render(sample, sample.messages().size(), true, extra), false);
+    }
+
+    private static Map<String, Object> extra(ChatSample sample) {
+        Map<String, Object> extra = new HashMap<>();
+        if (sample.enableThinking() != null) {
+            extra.put("enable_thinking", sample.enableThinking());
+        }
+        return extra;
     }
 
     private String render(ChatSample sample, int messages, boolean generationPrompt, Map<String, Object> extra) {

@@ -37,7 +37,8 @@ public record ChatSample(List<Map<String, Object>> messages, List<Map<String, Ob
         return "assistant".equals(m.get("role")) && !(m.get("step_loss_mask") instanceof Number n && n.intValue() == 0);
     }
 
-    static ChatSample parse(JsonNode line, String where) {
+    /** One sample from a JSON object shaped like a JSONL line ({@code messages}, optional {@code tools}, ...). */
+    public static ChatSample parse(JsonNode line, String where) {
         JsonNode messages = line.get("messages");
         if (messages == null || !messages.isArray() || messages.isEmpty()) {
             throw new DataException(where + ": \"messages\" must be a non-empty list");
