@@ -25,6 +25,20 @@ public record Batch(int[] tokens, Documents docs, boolean[] lossMask) {
         return tokens.length;
     }
 
+    /** Whether row t has a trained target {@code ahead} rows later: inside its document and masked in. */
+    public boolean isTarget(int t, int ahead) {
+        return docs.hasAhead(t, ahead) && lossMask[t + ahead];
+    }
+
+    /** The number of trained targets {@code ahead} rows later: 1 for the main loss, 2 for the MTP loss. */
+    public int targetCount(int ahead) {
+        int count = 0;
+        for (int t = 0; t < rows(); t++) {
+            count += isTarget(t, ahead) ? 1 : 0;
+        }
+        return count;
+    }
+
     /** One document, every token a target. */
     public static Batch of(int... tokens) {
         boolean[] mask = new boolean[tokens.length];

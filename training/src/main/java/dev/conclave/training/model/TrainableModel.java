@@ -293,24 +293,45 @@ public final class TrainableModel {
 
     /**
      * One step's losses: {@code total = ce + aux·auxLoss + λ·mtpLoss}; ce and mtpLoss are token means over the
-     * masked targets (counts given), auxLoss the sum over MoE layers of each layer's document-mean balance
-     * loss; correct counts the main targets whose logits' argmax is the target.
+     * masked targets (this batch's counts given), auxLoss the sum over MoE layers of each layer's
+     * document-mean balance loss; correct counts the main targets whose logits' argmax is the target.
      */
     public record Losses(double total, double ce, double mtpLoss, double auxLoss, int targets, int mtpTargets,
                          int correct) {
     }
 
+    /**
+     * The normalisers of one optimizer step split into micro-batches (training spec §1.4, §4.2): token means
+     * divide by the step's masked target counts, and each micro-batch's balance loss counts 1/microBatches.
+     */
+    public record StepTotals(int targets, int mtpTargets, int microBatches) {
+
+        /** The totals of a step made of these batches. */
+        public static StepTotals of(List<Batch> batches) {
+            return new StepTotals(batches.stream().mapToInt(b -> b.targetCount(1)).sum(),
+                    batches.stream().mapToInt(b -> b.targetCount(2)).sum(), batches.size());
+        }
+    }
+
     /** Forward, the objective and its backward on one batch; gradients accumulate into the params. */
     public Losses lossAndBackward(Batch batch, LossWeights w) {
-        return objective(batch, w, true);
+        return objective(batch, w, true, StepTotals.of(List.of(batch)));
+    }
+
+    /**
+     * One micro-batch of a step: losses and gradients are this batch's share of the step's objective, so
+     * summing the returned losses (and the accumulated gradients) over the step's batches gives the whole.
+     */
+    public Losses lossAndBackward(Batch batch, LossWeights w, StepTotals step) {
+        return objective(batch, w, true, step);
     }
 
     /** The objective of one batch without any gradient (evaluation, finite differences). */
     public Losses loss(Batch batch, LossWeights w) {
-        return objective(batch, w, false);
+        return objective(batch, w, false, StepTotals.of(List.of(batch)));
     }
 
-    private Losses objective(Batch batch, LossWeights w, boolean backward) {
+    private Losses objective(Batch batch, LossWeights w, boolean backward, StepTotals step) {
         boolean withMtp = w.mtp() != 0 && mtp != null;
         Forward f = forward(batch, withMtp);
         int n = batch.rows();
@@ -318,12 +339,15 @@ public final class TrainableModel {
             dLogits = new double[n * vocab];
             dMtpLogits = new double[n * vocab];
         }
-        int mainTargets = targets(batch, 1);
+        int mainTargets = targets(batch, 1, step.targets());
+        if (mainTargets > step.targets() || batch.targetCount(2) > step.mtpTargets()) {
+            throw new IllegalArgumentException("step totals " + step + " smaller than this batch's own targets");
+        }
         CrossEntropy.Result main = CrossEntropy.apply(f.logits(), n, vocab, targets, weights, backward ? dLogits : null);
         double mtpLoss = 0;
         int mtpTargets = 0;
         if (withMtp) {
-            mtpTargets = targets(batch, 2);
+            mtpTargets = targets(batch, 2, step.mtpTargets());
             for (int t = 0; t < n; t++) {
                 weights[t] *= w.mtp();
             }
@@ -331,14 +355,15 @@ public final class TrainableModel {
                     backward ? dMtpLogits : null);
             mtpLoss = r.loss() / w.mtp();
         }
+        double auxShare = 1.0 / step.microBatches();
         double aux = 0;
         for (Router r : routers()) {
             if (r != mtpRouter() || withMtp) {
-                aux += r.auxLoss();
+                aux += auxShare * r.auxLoss();
             }
         }
         if (backward) {
-            backward(dLogits, withMtp ? dMtpLogits : null, w.aux());
+            backward(dLogits, withMtp ? dMtpLogits : null, w.aux() * auxShare);
         }
         double total = main.loss() + w.aux() * aux + w.mtp() * mtpLoss;
         return new Losses(total, main.loss(), mtpLoss, aux, mainTargets, mtpTargets, main.correct());
@@ -350,9 +375,9 @@ public final class TrainableModel {
 
     /**
      * Fills targets/weights for predicting the token {@code ahead} rows later inside the same document:
-     * weight 1/M on the M masked targets, 0 elsewhere. Returns M.
+     * weight 1/denominator on the masked targets, 0 elsewhere. Returns how many this batch has.
      */
-    private int targets(Batch batch, int ahead) {
+    private int targets(Batch batch, int ahead, int denominator) {
         int n = batch.rows();
         if (targets.length < n) {
             targets = new int[n];
@@ -360,13 +385,10 @@ public final class TrainableModel {
         }
         int count = 0;
         for (int t = 0; t < n; t++) {
-            boolean has = batch.docs().hasAhead(t, ahead) && batch.lossMask()[t + ahead];
+            boolean has = batch.isTarget(t, ahead);
             targets[t] = has ? batch.tokens()[t + ahead] : 0;
-            weights[t] = has ? 1 : 0;
+            weights[t] = has ? 1.0 / denominator : 0;
             count += has ? 1 : 0;
-        }
-        for (int t = 0; t < n; t++) {
-            weights[t] = count == 0 ? 0 : weights[t] / count;
         }
         return count;
     }

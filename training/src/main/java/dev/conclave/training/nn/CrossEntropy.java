@@ -38,17 +38,21 @@ public final class CrossEntropy {
             double max = logits[o + arg];
             double sum = 0;
             for (int v = 0; v < vocab; v++) {
-                sum += Math.exp(logits[o + v] - max);
+                double e = Math.exp(logits[o + v] - max);
+                sum += e;
+                if (dLogits != null) {
+                    dLogits[o + v] = e;
+                }
             }
-            double lse = max + Math.log(sum);
             int y = target[t];
-            loss += w * (lse - logits[o + y]);
+            loss += w * (max + Math.log(sum) - logits[o + y]);
             if (arg == y) {
                 correct++;
             }
             if (dLogits != null) {
+                double scale = w / sum;
                 for (int v = 0; v < vocab; v++) {
-                    dLogits[o + v] = w * Math.exp(logits[o + v] - lse);
+                    dLogits[o + v] *= scale;
                 }
                 dLogits[o + y] -= w;
             }

@@ -16,12 +16,23 @@ public final class Gemm {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
+    /** Products below this many multiply-adds run on the calling thread: waking the team would cost more. */
+    private static final long SERIAL_WORK = 1 << 16;
+
     private Gemm() {
+    }
+
+    private static void split(Parallel p, long work, int n, int grain, Parallel.RangeBody body) {
+        if (work < SERIAL_WORK) {
+            body.run(0, n);
+        } else {
+            p.forRange(n, grain, body);
+        }
     }
 
     /** {@code y[n×out] = x[n×in]·wᵀ (+ bias)}; bias may be null. */
     public static void forward(double[] x, double[] w, double[] bias, double[] y, int n, int in, int out, Parallel p) {
-        p.forRange(out, 4, (from, to) -> forwardRange(x, w, bias, y, n, in, out, from, to));
+        split(p, (long) n * in * out, out, 4, (from, to) -> forwardRange(x, w, bias, y, n, in, out, from, to));
     }
 
     private static void forwardRange(double[] x, double[] w, double[] bias, double[] y, int n, int in, int out,
@@ -80,7 +91,7 @@ public final class Gemm {
 
     /** {@code dx[n×in] += dy[n×out]·w}. */
     public static void backwardInput(double[] dy, double[] w, double[] dx, int n, int in, int out, Parallel p) {
-        p.forRange(in, 2 * L, (from, to) -> backwardInputRange(dy, w, dx, n, in, out, from, to));
+        split(p, (long) n * in * out, in, 2 * L, (from, to) -> backwardInputRange(dy, w, dx, n, in, out, from, to));
     }
 
     private static void backwardInputRange(double[] dy, double[] w, double[] dx, int n, int in, int out,
@@ -132,7 +143,7 @@ public final class Gemm {
 
     /** {@code dw[out×in] += dyᵀ·x}, the sum over all n rows. */
     public static void backwardWeight(double[] dy, double[] x, double[] dw, int n, int in, int out, Parallel p) {
-        p.forRange(out, 4, (from, to) -> backwardWeightRange(dy, x, dw, n, in, out, from, to));
+        split(p, (long) n * in * out, out, 4, (from, to) -> backwardWeightRange(dy, x, dw, n, in, out, from, to));
     }
 
     private static void backwardWeightRange(double[] dy, double[] x, double[] dw, int n, int in, int out,

@@ -20,11 +20,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The training forward, loaded from the golden fixtures (core's test resources), against the independent
  * float64 reference's logits at every prompt position and its MTP draft logits (fixtures README, SGLang
  * convention: MTP row i takes h_i and t_{i+1}, the last row the main model's greedy next token). The
- * golden values are stored as float32, so rel-L2 ~1e-7 is the floor; BF16/F16 fixtures widen exactly.
+ * golden values are stored as float32, which sets the floor; BF16/F16 fixtures widen exactly.
  */
 class GoldenLogitsTest {
 
-    private static final double REL_L2 = 1e-6;
+    /** Measured 2.5e-8 to 2.7e-8 on all four fixtures: the float32 rounding of the stored golden values. */
+    private static final double REL_L2 = 1e-7;
     private static Parallel parallel;
 
     @BeforeAll

@@ -13,6 +13,7 @@ import dev.conclave.training.nn.ParamSet;
 import dev.conclave.training.nn.Router;
 import dev.conclave.training.nn.TinyConfigs;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Packed documents never see each other; loss-free bias update; the balance loss on a hand-computed case. */
@@ -41,6 +42,27 @@ class PackingAndBalanceTest {
         // Targets by hand: main predicts t+1 when masked (a: 17, 8, 1, 12; b: 30, 2, 9), MTP t+2 (a: 8, 1, 12; b: 2, 9).
         assertEquals(7, both.targets());
         assertEquals(5, both.mtpTargets());
+    }
+
+    @Test
+    void microBatchGradientsSumToTheWholeStep() {
+        ModelConfig c = TinyConfigs.gradCheck();
+        TrainableModel model = TrainableModel.random(c, 5, SERIAL);
+        ModelGradientTest.randomise(model, 7);
+        LossWeights w = new LossWeights(0, 0.3);
+        Batch a = new Batch.Builder().add(new int[] {3, 17, 8, 29, 1, 12}, new boolean[] {false, true, true, false, true, true}).build();
+        Batch b = new Batch.Builder().add(new int[] {5, 30, 2, 9}, new boolean[] {false, true, true, true}).build();
+        Batch both = new Batch.Builder().add(a.tokens(), a.lossMask()).add(b.tokens(), b.lossMask()).build();
+        model.zeroGrad();
+        Losses whole = model.lossAndBackward(both, w);
+        double[][] expected = model.params().stream().map(p -> p.grad().clone()).toArray(double[][]::new);
+        model.zeroGrad();
+        TrainableModel.StepTotals step = TrainableModel.StepTotals.of(List.of(a, b));
+        double total = model.lossAndBackward(a, w, step).total() + model.lossAndBackward(b, w, step).total();
+        assertEquals(whole.total(), total, 1e-12);
+        for (int i = 0; i < expected.length; i++) {
+            assertArrayEquals(expected[i], model.params().get(i).grad(), 1e-12, model.params().get(i).name());
+        }
     }
 
     /** Four experts, top-2; gate row e = 10·unit_e and inputs unit_a + unit_b, so row t picks {a, b}. */
