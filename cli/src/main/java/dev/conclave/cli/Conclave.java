@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 PlanCommand.class,
                 RandomModelCommand.class,
+                TrainCommand.class,
         })
 public final class Conclave implements Runnable {
 

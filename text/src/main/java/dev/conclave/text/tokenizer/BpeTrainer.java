@@ -8,6 +8,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -82,6 +83,9 @@ public final class BpeTrainer {
      * is a document; any other file is one UTF-8 document.
      */
     public void addFile(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString(), null, "corpus file not found");
+        }
         if (!file.getFileName().toString().endsWith(".jsonl")) {
             addText(Files.readString(file, StandardCharsets.UTF_8));
             return;
