@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -116,6 +115,9 @@ public final class BpeTrainer {
         final int left;
         final int right;
         long count;
+        /** The count before the current merge step, valid while the pair is on that step's touched list. */
+        long countBefore;
+        boolean touched;
         int[] words = new int[4];
         int wordCount;
 
@@ -177,20 +179,23 @@ public final class BpeTrainer {
         Map<Long, Pair> pairs = new HashMap<>();
         for (int w = 0; w < words.length; w++) {
             for (int i = 0; i + 1 < lengths[w]; i++) {
-                Pair p = pairs.computeIfAbsent(BytePairModel.pair(words[w][i], words[w][i + 1]),
-                        k -> new Pair((int) (k >>> 32), (int) (long) k));
+                Pair p = pair(pairs, words[w][i], words[w][i + 1]);
                 p.count += counts[w];
                 p.addWord(w);
             }
         }
-        Comparator<Candidate> order = Comparator.comparingLong(Candidate::count).reversed()
-                .thenComparing(c -> tokens.get(c.pair().left), Arrays::compareUnsigned)
-                .thenComparing(c -> tokens.get(c.pair().right), Arrays::compareUnsigned);
+        Comparator<Candidate> order = (a, b) -> {
+            if (a.count() != b.count()) {
+                return Long.compare(b.count(), a.count());
+            }
+            int left = Arrays.compareUnsigned(tokens.get(a.pair().left), tokens.get(b.pair().left));
+            return left != 0 ? left : Arrays.compareUnsigned(tokens.get(a.pair().right), tokens.get(b.pair().right));
+        };
         PriorityQueue<Candidate> heap = new PriorityQueue<>(order);
         pairs.values().forEach(p -> heap.add(new Candidate(p, p.count)));
 
         List<BpeVocabulary.Merge> merges = new ArrayList<>();
-        Map<Pair, Long> before = new IdentityHashMap<>();
+        List<Pair> touched = new ArrayList<>();
         while (tokens.size() < ordinaryTarget && !heap.isEmpty()) {
             Candidate top = heap.poll();
             Pair best = top.pair();
@@ -212,21 +217,21 @@ public final class BpeTrainer {
             merges.add(new BpeVocabulary.Merge(ByteLevelAlphabet.encode(tokens.get(best.left)),
                     ByteLevelAlphabet.encode(tokens.get(best.right))));
 
-            before.clear();
+            touched.clear();
             for (int k = 0; k < best.wordCount; k++) {
                 int w = best.words[k];
                 if (!contains(words[w], lengths[w], best.left, best.right)) {
                     continue;
                 }
-                countPairs(pairs, before, words[w], lengths[w], -counts[w], -1, w);
+                countPairs(pairs, touched, words[w], lengths[w], -counts[w], -1, w);
                 lengths[w] = replace(words[w], lengths[w], best.left, best.right, merged);
-                countPairs(pairs, before, words[w], lengths[w], counts[w], merged, w);
+                countPairs(pairs, touched, words[w], lengths[w], counts[w], merged, w);
             }
-            for (Map.Entry<Pair, Long> e : before.entrySet()) {
-                Pair p = e.getKey();
+            for (Pair p : touched) {
+                p.touched = false;
                 if (p.count == 0) {
-                    pairs.remove(BytePairModel.pair(p.left, p.right));
-                } else if (p.count > e.getValue()) {
+                    pairs.remove(key(p.left, p.right));
+                } else if (p.count > p.countBefore) {
                     heap.add(new Candidate(p, p.count));
                 }
             }
@@ -240,20 +245,41 @@ public final class BpeTrainer {
     }
 
     /**
-     * Adds {@code delta} to the count of every adjacent pair of the word, remembering each pair's count before this
-     * merge step; pairs containing {@code newId} are new in this word and learn that they occur in it.
+     * Adds {@code delta} to the count of every adjacent pair of the word, noting each pair's count before this merge
+     * step; pairs containing {@code newId} are new in this word and learn that they occur in it.
      */
-    private static void countPairs(Map<Long, Pair> pairs, Map<Pair, Long> before, int[] word, int length, long delta,
+    private static void countPairs(Map<Long, Pair> pairs, List<Pair> touched, int[] word, int length, long delta,
                                    int newId, int w) {
         for (int i = 0; i + 1 < length; i++) {
-            Pair p = pairs.computeIfAbsent(BytePairModel.pair(word[i], word[i + 1]),
-                    k -> new Pair((int) (k >>> 32), (int) (long) k));
-            before.putIfAbsent(p, p.count);
+            Pair p = pair(pairs, word[i], word[i + 1]);
+            if (!p.touched) {
+                p.touched = true;
+                p.countBefore = p.count;
+                touched.add(p);
+            }
             p.count += delta;
             if (word[i] == newId || word[i + 1] == newId) {
                 p.addWord(w);
             }
         }
+    }
+
+    private static Pair pair(Map<Long, Pair> pairs, int left, int right) {
+        long key = key(left, right);
+        Pair p = pairs.get(key);
+        if (p == null) {
+            p = new Pair(left, right);
+            pairs.put(key, p);
+        }
+        return p;
+    }
+
+    /**
+     * The map key of a pair, scrambled by an odd multiplier (a bijection): Long's own hash of
+     * {@code left << 32 | right} is {@code left ^ right}, which puts most pairs of a 32k vocabulary in few buckets.
+     */
+    private static long key(int left, int right) {
+        return (((long) left << 32) | right) * 0x9E3779B97F4A7C15L;
     }
 
     private static boolean contains(int[] word, int length, int left, int right) {
