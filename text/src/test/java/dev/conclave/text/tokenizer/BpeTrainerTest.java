@@ -33,9 +33,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The BPE trainer against hand-computed merges, GPT-2's byte order (as the Qwen3 fixture file has it), a naive
  * full-recount trainer, and the tokenizer.json reader (round trips, digits, special tokens, determinism).
  * <p>
- * Checked once by hand against the Rust library (Python {@code tokenizers} 0.23.2, not needed by the tests): a
- * GLM tokenizer trained by {@code conclave train tokenizer} on this module's test texts loads there, and gives
- * the same ids as {@link Tokenizer} on every line of large.txt and on a rendered GLM conversation.
+ * The Rust library (Python {@code tokenizers} 0.23.2) was run once, by hand, to make the trained-glm-400 golden
+ * files; the tests need no Python. Also checked by hand then: tokenizers of 1000, 4096 and 32000 tokens trained
+ * on 3.7 MB of English docs and Java source load there, re-serialize to the same bytes, and give the same ids as
+ * {@link Tokenizer} on 659 samples (large.txt's lines, chat renders, 2000-char corpus slices).
  */
 class BpeTrainerTest {
 
@@ -131,6 +132,29 @@ class BpeTrainerTest {
         trainer.addText(text);
         GlmTokenizerFiles.write(trainer.train(vocabSize), dir);
         return Tokenizer.load(dir);
+    }
+
+    /**
+     * trained-glm-400/ holds the Rust library's view of the GLM tokenizer trained on {@link #corpus()} with 400
+     * tokens (tools/tokenizer/rust_golden.py): its own serialization of our file, and its ids for varied text.
+     */
+    @Test
+    void matchesTheRustLibrarysSerializationAndIds() throws IOException {
+        Tokenizer t = trainGlm(corpus(), 400);
+        assertEquals(resource("trained-glm-400/rust.tokenizer.json"),
+                Files.readString(dir.resolve("tokenizer.json"), StandardCharsets.UTF_8));
+        JsonNode cases;
+        try (var in = new GZIPInputStream(Files.newInputStream(GoldenTokenizers.resource("trained-glm-400/rust-ids.json.gz")))) {
+            cases = JSON.readTree(in);
+        }
+        assertTrue(cases.size() > 100, "golden cases: " + cases.size());
+        for (JsonNode c : cases) {
+            int[] expected = new int[c.get("ids").size()];
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] = c.get("ids").get(i).asInt();
+            }
+            assertArrayEquals(expected, t.encode(c.get("text").asText(), false), c.get("text").asText());
+        }
     }
 
     @Test
