@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 PlanCommand.class,
                 RandomModelCommand.class,
                 TasksCommand.class,
+                TrainCommand.class,
         })
 public final class Conclave implements Runnable {
 

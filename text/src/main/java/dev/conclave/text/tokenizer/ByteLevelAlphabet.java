@@ -27,6 +27,21 @@ final class ByteLevelAlphabet {
     private ByteLevelAlphabet() {
     }
 
+    /**
+     * The 256 byte values in the order of their alphabet code points, which is GPT-2's {@code bytes_to_unicode}
+     * order (printable bytes first, then the rest): byte-level vocabularies give their first 256 ids in it.
+     */
+    static byte[] vocabularyOrder() {
+        byte[] order = new byte[256];
+        int n = 0;
+        for (int b : CHAR_TO_BYTE) {
+            if (b >= 0) {
+                order[n++] = (byte) b;
+            }
+        }
+        return order;
+    }
+
     /** Spells UTF-8 bytes in the alphabet, one char per byte. */
     static String encode(byte[] utf8) {
         char[] out = new char[utf8.length];

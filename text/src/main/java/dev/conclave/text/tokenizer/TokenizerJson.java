@@ -54,6 +54,11 @@ final class TokenizerJson {
         return new TokenizerJson(file.toString()).tokenizer(root);
     }
 
+    /** The pre-tokenizer a {@code pre_tokenizer} node describes; the BPE trainer splits its corpus with it. */
+    static PreTokenizer parsePreTokenizer(JsonNode node) {
+        return new TokenizerJson("pre_tokenizer").preTokenizer(node, "pre_tokenizer");
+    }
+
     private Tokenizer tokenizer(JsonNode root) {
         BytePairModel model = model(required(root, "model", "model"));
         List<AddedToken> added = addedTokens(root.path("added_tokens"));

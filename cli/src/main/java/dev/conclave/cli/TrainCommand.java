@@ -1,0 +1,21 @@
+package dev.conclave.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code conclave train}: groups what Conclave trains; {@code conclave train tokenizer} is the BPE tokenizer. */
+@Command(name = "train",
+        mixinStandardHelpOptions = true,
+        description = "Train a tokenizer.",
+        subcommands = {TrainTokenizerCommand.class})
+final class TrainCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}
