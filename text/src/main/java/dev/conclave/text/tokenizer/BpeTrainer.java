@@ -44,6 +44,9 @@ public final class BpeTrainer {
     private final Map<String, Long> wordCounts = new HashMap<>();
 
     /** @param specialTokens matched whole in the corpus (never learned from) and appended after the trained tokens */
+    /** What a chat message's text is made of; role markup comes from the chat template's special tokens. */
+    private static final List<String> CHAT_TEXT_FIELDS = List.of("content", "reasoning_content");
+
     public BpeTrainer(List<String> specialTokens) {
         this.specialTokens = List.copyOf(specialTokens);
         List<AddedToken> added = new ArrayList<>();
@@ -78,8 +81,9 @@ public final class BpeTrainer {
     }
 
     /**
-     * Counts a corpus file: a {@code .jsonl} file holds one JSON object per line whose string field {@code text}
-     * is a document; any other file is one UTF-8 document.
+     * Counts a corpus file: a {@code .jsonl} file holds one JSON object per line, either with a string field
+     * {@code text} (a document) or chat {@code messages} (each message's content and reasoning_content count);
+     * any other file is one UTF-8 document.
      */
     public void addFile(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
@@ -96,16 +100,28 @@ public final class BpeTrainer {
                 if (line.isBlank()) {
                     continue;
                 }
-                JsonNode text;
+                JsonNode doc;
                 try {
-                    text = JSON.readTree(line).get("text");
+                    doc = JSON.readTree(line);
                 } catch (JacksonException e) {
                     throw new IOException(file + ":" + number + ": not valid JSON: " + e.getOriginalMessage(), e);
                 }
-                if (text == null || !text.isTextual()) {
-                    throw new IOException(file + ":" + number + ": expected an object with a string field \"text\"");
+                JsonNode text = doc == null ? null : doc.get("text");
+                JsonNode messages = doc == null ? null : doc.get("messages");
+                if (text != null && text.isTextual()) {
+                    addText(text.asText());
+                } else if (messages != null && messages.isArray()) {
+                    for (JsonNode m : messages) {
+                        for (String field : CHAT_TEXT_FIELDS) {
+                            if (m.path(field).isTextual()) {
+                                addText(m.get(field).asText());
+                            }
+                        }
+                    }
+                } else {
+                    throw new IOException(file + ":" + number + ": expected an object with a string field \"text\""
+                            + " or a \"messages\" list");
                 }
-                addText(text.asText());
             }
         }
     }

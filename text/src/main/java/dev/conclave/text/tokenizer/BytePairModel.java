@@ -61,6 +61,11 @@ final class BytePairModel {
         return vocab.size();
     }
 
+    /** One past the largest vocabulary id. */
+    int idBound() {
+        return tokens.length;
+    }
+
     void tokenize(String word, IdList out) {
         int[] cached = cache.get(word);
         if (cached == null) {

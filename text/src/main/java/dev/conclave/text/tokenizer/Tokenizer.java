@@ -146,6 +146,15 @@ public final class Tokenizer {
         return id == null ? OptionalInt.empty() : OptionalInt.of(id);
     }
 
+    /** One past the largest id (vocabulary or added token): the smallest {@code vocab_size} a model may have. */
+    public int idBound() {
+        int bound = model.idBound();
+        for (int id : addedById.keySet()) {
+            bound = Math.max(bound, id + 1);
+        }
+        return bound;
+    }
+
     public boolean isSpecial(int id) {
         AddedToken added = addedById.get(id);
         return added != null && added.special();

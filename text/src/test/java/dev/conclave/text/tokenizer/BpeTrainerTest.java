@@ -268,7 +268,14 @@ class BpeTrainerTest {
 
         Files.writeString(jsonl, "{\"text\": \"fine\"}\n{\"content\": \"no text\"}\n");
         IOException missing = assertThrows(IOException.class, () -> new BpeTrainer(List.of()).addFile(jsonl));
-        assertEquals(jsonl + ":2: expected an object with a string field \"text\"", missing.getMessage());
+        assertEquals(jsonl + ":2: expected an object with a string field \"text\" or a \"messages\" list", missing.getMessage());
+        Files.writeString(jsonl, "{\"messages\": [{\"role\": \"user\", \"content\": \"aaa\"},"
+                + " {\"role\": \"assistant\", \"reasoning_content\": \"baa\", \"content\": \"ab\"}]}\n");
+        BpeTrainer fromChat = new BpeTrainer(List.of());
+        fromChat.addFile(jsonl);
+        BpeTrainer fromParts = new BpeTrainer(List.of());
+        List.of("aaa", "ab", "baa").forEach(fromParts::addText);
+        assertEquals(mergesOf(fromParts.train(300)), mergesOf(fromChat.train(300)), "chat lines count every message's text");
         Files.writeString(jsonl, "{\"text\": \n");
         IOException broken = assertThrows(IOException.class, () -> new BpeTrainer(List.of()).addFile(jsonl));
         assertTrue(broken.getMessage().startsWith(jsonl + ":1: not valid JSON"), broken.getMessage());
