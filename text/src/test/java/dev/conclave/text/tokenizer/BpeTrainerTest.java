@@ -36,7 +36,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The Rust library (Python {@code tokenizers} 0.23.2) was run once, by hand, to make the trained-glm-400 golden
  * files; the tests need no Python. Also checked by hand then: tokenizers of 1000, 4096 and 32000 tokens trained
  * on 3.7 MB of English docs and Java source load there, re-serialize to the same bytes, and give the same ids as
- * {@link Tokenizer} on 659 samples (large.txt's lines, chat renders, 2000-char corpus slices).
+ * {@link Tokenizer} on 659 samples (large.txt's lines, chat renders, 2000-char corpus slices); and transformers
+ * 5.18.0's {@code AutoTokenizer} loads the 1000-token directory (eos and pad {@code <|endoftext|>}) and its
+ * {@code apply_chat_template} renders the 10 golden conversations to the same text and ids as the Java side.
  */
 class BpeTrainerTest {
 
