@@ -56,7 +56,7 @@ final class TokenizerJson {
 
     /** The pre-tokenizer a {@code pre_tokenizer} node describes; the BPE trainer splits its corpus with it. */
     static PreTokenizer parsePreTokenizer(JsonNode node) {
-        return new TokenizerJson("pre_tokenizer").preTokenizer(node, "pre_tokenizer");
+        return new TokenizerJson("the BPE trainer's tokenizer.json").preTokenizer(node, "pre_tokenizer");
     }
 
     private Tokenizer tokenizer(JsonNode root) {

@@ -36,7 +36,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The Rust library (Python {@code tokenizers} 0.23.2) was run once, by hand, to make the trained-glm-400 golden
  * files; the tests need no Python. Also checked by hand then: tokenizers of 1000, 4096 and 32000 tokens trained
  * on 3.7 MB of English docs and Java source load there, re-serialize to the same bytes, and give the same ids as
- * {@link Tokenizer} on 659 samples (large.txt's lines, chat renders, 2000-char corpus slices).
+ * {@link Tokenizer} on 659 samples (large.txt's lines, chat renders, 2000-char corpus slices); and transformers
+ * 5.18.0's {@code AutoTokenizer} loads the 1000-token directory (eos and pad {@code <|endoftext|>}) and its
+ * {@code apply_chat_template} renders the 10 golden conversations to the same text and ids as the Java side.
  */
 class BpeTrainerTest {
 
@@ -50,7 +52,7 @@ class BpeTrainerTest {
     }
 
     /** A few tens of KB of varied text: the tokenizer fixtures' strings and the GLM chat template's renders. */
-    static String corpus() throws IOException {
+    private static String corpus() throws IOException {
         String chat;
         try (var in = BpeTrainerTest.class.getResourceAsStream("/chat-templates/golden.json")) {
             chat = new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -64,10 +66,11 @@ class BpeTrainerTest {
 
     @Test
     void mergesATinyCorpusAsComputedByHand() {
-        // Words: "aaa", " baa", " ab" (Ġ is the space). Pair counts: (a,a) 3 (twice in "aaa"), all others 1.
-        // After "aa" every pair has count 1, so the lexicographic tie-break orders the rest: pairs whose left
-        // token starts with the space byte 0x20 come first, "Ġ" before "Ġa" (a prefix is smaller), then by the
-        // right token: Ġ+a, Ġ+b, Ġa+b, Ġb+aa, and finally aa+a.
+        // Words "aaa", " baa", " ab" (Ġ spells the space). a+a occurs 3 times (twice in "aaa"), every other pair
+        // once, so "aa" is first; then every pair counts 1 and the tie-break decides, step by step:
+        // {aa+a, Ġ+b, b+aa, Ġ+a, a+b}: the smallest left token is Ġ (byte 0x20), then the smaller right a -> Ġa;
+        // {aa+a, Ġ+b, b+aa, Ġa+b}: Ġ is a prefix of Ġa, so smaller -> Ġb;
+        // {aa+a, Ġb+aa, Ġa+b} -> Ġab; {aa+a, Ġb+aa} -> Ġbaa; {aa+a} -> aaa; then no pair is left.
         BpeTrainer trainer = new BpeTrainer(List.of());
         trainer.addText("aaa baa ab");
         BpeVocabulary v = trainer.train(1000);
