@@ -4,7 +4,9 @@ import dev.conclave.api.grpc.GrpcServer;
 import dev.conclave.api.openai.OpenAiServer;
 import dev.conclave.api.openai.ServerSettings;
 import dev.conclave.core.config.ModelConfig;
+import dev.conclave.model.InProcessPipeline;
 import dev.conclave.model.serving.ContinuousBatchingEngine;
+import dev.conclave.model.serving.TokenEngine;
 import dev.conclave.text.chat.ChatTemplate;
 import dev.conclave.text.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -12,6 +14,7 @@ import java.util.HashSet;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -66,7 +69,7 @@ final class ServeCommand implements Callable<Integer> {
     picocli.CommandLine.Model.CommandSpec spec;
 
     /** A running server with everything it owns; {@code grpc} is null when gRPC is off. */
-    record Served(ModelOptions.Loaded model, ContinuousBatchingEngine engine, OpenAiServer server, GrpcServer grpc)
+    record Served(ModelOptions.Loaded model, TokenEngine engine, OpenAiServer server, GrpcServer grpc)
             implements AutoCloseable {
         @Override
         public void close() {
@@ -81,13 +84,18 @@ final class ServeCommand implements Callable<Integer> {
 
     /** Starts listening at once (liveness), and reports ready once the model has run a forward pass. */
     Served start() throws IOException, InterruptedException {
+        return start(pipeline -> new ContinuousBatchingEngine(pipeline,
+                new ContinuousBatchingEngine.Settings(kvBudgetMiB << 20, maxSequences, prefillChunk)));
+    }
+
+    /** {@link #start()} with another engine over the loaded pipeline (tests script the model's tokens). */
+    Served start(Function<InProcessPipeline, TokenEngine> engines) throws IOException, InterruptedException {
         ModelOptions.Loaded loaded = model.load();
         try {
             Tokenizer tokenizer = Tokenizer.load(model.model);
             ChatTemplate template = ChatTemplate.load(model.model);
             ModelConfig c = loaded.pipeline().config();
-            var engine = new ContinuousBatchingEngine(loaded.pipeline(),
-                    new ContinuousBatchingEngine.Settings(kvBudgetMiB << 20, maxSequences, prefillChunk));
+            TokenEngine engine = engines.apply(loaded.pipeline());
             String key = ApiKeys.resolve(apiKey);
             var settings = new ServerSettings(servedName != null ? servedName : model.model.getFileName().toString(),
                     c.maxPositionEmbeddings(), new HashSet<>(c.eosTokenIds()), Optional.ofNullable(key))
