@@ -375,6 +375,16 @@ class OpenAiServerTest {
     void metricsReportTheHeapInPrometheusText() throws Exception {
         assertTrue(metric("conclave_heap_used_bytes") > 0);
         assertEquals(0, metric("conclave_requests_in_flight"));
+        double collections = metric("conclave_gc_collections_total");
+        System.gc();
+        // The collector's notification arrives on its own thread, shortly after the collection.
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (metric("conclave_gc_collections_total") == collections && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(metric("conclave_gc_collections_total") > collections, "no collection was reported");
+        double afterGc = metric("conclave_heap_used_after_gc_bytes");
+        assertTrue(afterGc > 0 && afterGc <= Runtime.getRuntime().totalMemory(), "heap after GC " + afterGc);
     }
 
     @Test
