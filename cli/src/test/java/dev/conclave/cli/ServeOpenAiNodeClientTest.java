@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conclave.api.openai.ScriptedEngine;
 import dev.conclave.core.checkpoint.Checkpoint;
+import dev.conclave.core.config.ConfigLoader;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.model.Generator;
 import dev.conclave.model.InProcessPipeline;
@@ -114,7 +115,7 @@ class ServeOpenAiNodeClientTest {
         ScriptedEngine engine = new ScriptedEngine();
         JsonNode result;
         try (ServeCommand.Served served = command(model).start(pipeline -> engine)) {
-            int eos = served.model().checkpoint().config().eosTokenIds().getFirst();
+            int eos = ConfigLoader.load(model.resolve("config.json")).eosTokenIds().getFirst();
             engine.turns.add(ids(tokenizer, "\n<think>The user wants a forecast.</think>\n<tool_call>get_weather\n"
                     + "<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>\n<arg_key>days</arg_key>\n<arg_value>3</arg_value>\n"
                     + "</tool_call>", eos));

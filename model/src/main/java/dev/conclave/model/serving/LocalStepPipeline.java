@@ -1,6 +1,5 @@
 package dev.conclave.model.serving;
 
-import dev.conclave.core.config.ModelConfig;
 import dev.conclave.model.InProcessPipeline;
 import dev.conclave.model.Sequence;
 import java.util.ArrayList;
@@ -33,9 +32,7 @@ public final class LocalStepPipeline implements StepPipeline {
 
     @Override
     public long kvBytesPerToken() {
-        ModelConfig c = pipeline.config();
-        int cachedLayers = c.numHiddenLayers() + (pipeline.hasMtp() ? 1 : 0);
-        return 2L * cachedLayers * c.kvWidth() * Float.BYTES;
+        return StepPipeline.kvBytesPerToken(pipeline.config(), pipeline.config().numHiddenLayers() + (pipeline.hasMtp() ? 1 : 0));
     }
 
     @Override

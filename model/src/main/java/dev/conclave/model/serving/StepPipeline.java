@@ -1,5 +1,6 @@
 package dev.conclave.model.serving;
 
+import dev.conclave.core.config.ModelConfig;
 import java.util.List;
 
 /**
@@ -24,6 +25,11 @@ public interface StepPipeline {
      * holds the vocabulary logits after its last new token. A failure leaves the batch's caches undefined.
      */
     float[][] step(List<SequenceHandle> sequences, List<int[]> newTokens);
+
+    /** A float32 key and value row per KV head of each of {@code cachedLayers} layers, for one position. */
+    static long kvBytesPerToken(ModelConfig c, int cachedLayers) {
+        return 2L * cachedLayers * c.kvWidth() * Float.BYTES;
+    }
 
     /** One sequence's state in the pipeline; released once its request ends, so its KV caches can be freed. */
     interface SequenceHandle {
