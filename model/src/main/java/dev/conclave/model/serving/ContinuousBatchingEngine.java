@@ -93,6 +93,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
             step();
         }
         for (Job job : running) {
+            release(job);
             job.listener.onError("the engine was closed");
         }
         for (Job job : waiting) {
@@ -129,8 +130,14 @@ public final class ContinuousBatchingEngine implements TokenEngine {
         while (!waiting.isEmpty() && running.size() < settings.maxSequences()
                 && reserved + waiting.peek().reservation <= settings.kvBudgetBytes()) {
             Job job = waiting.poll();
+            try {
+                job.sequence = pipeline.newSequence();
+            } catch (RuntimeException e) {
+                // A cluster may be unreachable: this request fails, the engine keeps serving.
+                job.listener.onError("no sequence could be opened: " + e.getMessage());
+                continue;
+            }
             reserved += job.reservation;
-            job.sequence = pipeline.newSequence();
             running.add(job);
         }
     }
