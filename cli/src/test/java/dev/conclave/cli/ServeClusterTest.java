@@ -107,4 +107,11 @@ class ServeClusterTest {
             assertTrue(local.get(i).get("usage").get("completion_tokens").asInt() > 0, "request " + i);
         }
     }
+
+    @Test
+    void aClusterWithoutTheModelDirectoryIsRefusedWithTheReason() throws Exception {
+        CliRun run = CliRun.of("serve", "--cluster", dir.resolve("cluster.conf").toString());
+        assertTrue(run.exitCode() != 0, run.out());
+        assertTrue(run.err().contains("--cluster needs --model DIR"), run.err());
+    }
 }
