@@ -166,8 +166,9 @@ final class ServeCommand implements Callable<Integer> {
         CountDownLatch stop = new CountDownLatch(1);
         try (Served served = start()) {
             Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "conclave-serve-shutdown"));
-            spec.commandLine().getErr().println("conclave: serving " + model.model + " on http://" + host + ":"
-                    + served.server().port() + "/v1" + (served.grpc() == null ? "" : " and gRPC " + host + ":" + served.grpc().port()));
+            spec.commandLine().getErr().println("conclave: serving " + model.model + (cluster == null ? "" : " through the cluster of " + cluster)
+                    + " on http://" + host + ":" + served.server().port() + "/v1"
+                    + (served.grpc() == null ? "" : " and gRPC " + host + ":" + served.grpc().port()));
             spec.commandLine().getErr().flush();
             stop.await();
         }
