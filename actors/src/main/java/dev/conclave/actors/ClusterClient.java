@@ -53,6 +53,11 @@ public final class ClusterClient implements AutoCloseable {
         return await(AskPattern.ask(orchestrator, request::apply, timeout, system.scheduler()), timeout, "orchestrator");
     }
 
+    /** Sends an orchestrator command that has no answer. */
+    public void tell(Orchestrator.Command command) {
+        this.<Orchestrator.Command>resolve(ConclaveNode.ORCHESTRATOR_PATH).tell(command);
+    }
+
     public NodeAgent.ClusterStatus status(Duration timeout) {
         ActorRef<NodeAgent.Command> agent = resolve(ConclaveNode.AGENT_PATH);
         return await(AskPattern.ask(agent, NodeAgent.GetStatus::new, timeout, system.scheduler()), timeout, "head node agent");

@@ -22,8 +22,10 @@ import dev.conclave.model.ShardExperts;
 import dev.conclave.model.StageFactory;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -106,6 +108,45 @@ class ActorPipelineTest {
         r.orchestrator().tell(new Orchestrator.Generate(new int[] {1, 2}, 3, 0, 1, 0, 0, true, probe.ref()));
         var ok = assertInstanceOf(Orchestrator.Generated.class, probe.receiveMessage(Duration.ofSeconds(30)));
         assertEquals(3, ok.ids().length);
+        r.parallel().close();
+    }
+
+    private static long open(Running r, TestProbe<Orchestrator.Result> probe) {
+        r.orchestrator().tell(new Orchestrator.OpenSequence(probe.ref()));
+        return assertInstanceOf(Orchestrator.SequenceOpened.class, probe.receiveMessage(Duration.ofSeconds(30))).sequenceId();
+    }
+
+    /** A scheduler's batched steps over opened sequences: each one's last-row logits, as the in-process pipeline's. */
+    @Test
+    void batchedStepsOverOpenedSequencesMatchTheInProcessPipeline() {
+        Running r = start(Fixtures.TINY_D);
+        TestProbe<Orchestrator.Result> probe = KIT.createTestProbe();
+        long a = open(r, probe);
+        long b = open(r, probe);
+        Sequence refA = r.reference().newSequence();
+        Sequence refB = r.reference().newSequence();
+        int[][][] steps = {{{1, 5, 17, 300, 42, 7}, {11, 168, 205}}, {{9}, {282}}, {{2, 3}, {4}}};
+        for (int[][] step : steps) {
+            int[] tokens = Stream.of(step).flatMapToInt(Arrays::stream).toArray();
+            r.orchestrator().tell(new Orchestrator.Step(new long[] {a, b}, new int[] {step[0].length, step[1].length}, tokens,
+                    probe.ref()));
+            Orchestrator.Result result = probe.receiveMessage(Duration.ofSeconds(30));
+            var logits = assertInstanceOf(Orchestrator.Logits.class, result, result::toString);
+            var ref = r.reference().step(List.of(refA, refB), List.of(step[0], step[1]), InProcessPipeline.Logits.LAST_PER_SEQUENCE);
+            assertEquals(ref.logits().length, logits.logits().length);
+            double rel = relL2(logits.logits(), ref.logits());
+            assertTrue(rel <= 1e-5, "rel-L2 " + rel);
+        }
+
+        r.orchestrator().tell(new Orchestrator.Step(new long[] {a}, new int[] {2}, new int[] {1}, probe.ref()));
+        var miscounted = assertInstanceOf(Orchestrator.Failed.class, probe.receiveMessage(Duration.ofSeconds(30)));
+        assertTrue(miscounted.reason().contains("adding up"), miscounted.reason());
+        r.orchestrator().tell(new Orchestrator.CloseSequence(b));
+        r.orchestrator().tell(new Orchestrator.Step(new long[] {b}, new int[] {1}, new int[] {1}, probe.ref()));
+        var closed = assertInstanceOf(Orchestrator.Failed.class, probe.receiveMessage(Duration.ofSeconds(30)));
+        assertTrue(closed.reason().contains("sequence " + b + " is not open"), closed.reason());
+        r.orchestrator().tell(new Orchestrator.Step(new long[] {a}, new int[] {1}, new int[] {1}, probe.ref()));
+        assertInstanceOf(Orchestrator.Logits.class, probe.receiveMessage(Duration.ofSeconds(30)));
         r.parallel().close();
     }
 }

@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
         header = "Load a running OpenAI-compatible server with streamed chat requests.",
         description = {"Each of --concurrency clients (virtual threads) sends streamed chat completions back to back",
                 "until --duration has passed, then the command prints requests/s, errors, time to first token and",
-                "inter-token latency percentiles, and the server's used heap from its /metrics before and after."})
+                "inter-token latency percentiles, and the server's heap from its /metrics at the start, the middle and",
+                "the end: used, and used right after the server's latest garbage collection (what live objects take)."})
 final class BenchServeCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -65,15 +66,20 @@ final class BenchServeCommand implements Callable<Integer> {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10)).build();
         String name = model != null ? model : JSON.readTree(get(http, base + "/v1/models", key)).get("data").get(0).get("id").asText();
-        double heapBefore = heapUsed(http, base);
+        HeapSample heapStart = HeapSample.of(http, base);
         long deadline = System.nanoTime() + length.toNanos();
         long start = System.nanoTime();
         List<Future<Tally>> clients = new ArrayList<>();
+        Future<HeapSample> heapMiddle;
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int c = 0; c < concurrency; c++) {
                 int client = c;
                 clients.add(pool.submit(() -> runClient(http, base, key, name, client, deadline)));
             }
+            heapMiddle = pool.submit(() -> {
+                Thread.sleep(length.dividedBy(2));
+                return HeapSample.of(http, base);
+            });
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         Tally all = new Tally();
@@ -85,8 +91,7 @@ final class BenchServeCommand implements Callable<Integer> {
             all.firstToken.addAll(t.firstToken);
             all.interToken.addAll(t.interToken);
         }
-        double heapAfter = heapUsed(http, base);
-        print(all, seconds, heapBefore, heapAfter);
+        print(all, seconds, List.of(heapStart, heapMiddle.get(), HeapSample.of(http, base)));
         return all.errors == 0 ? 0 : 1;
     }
 
@@ -170,17 +175,33 @@ final class BenchServeCommand implements Callable<Integer> {
         return response.body();
     }
 
-    /** The server's used heap from {@code /metrics}, or NaN when it does not expose one. */
-    private static double heapUsed(HttpClient http, String base) {
-        try {
-            return get(http, base + "/metrics", null).lines().filter(l -> l.startsWith("conclave_heap_used_bytes "))
+    /**
+     * The server's heap from {@code /metrics}: used now, used after its latest collection (-1 before the first)
+     * and collections so far; NaN where the server does not expose them.
+     */
+    private record HeapSample(double used, double usedAfterGc, double collections) {
+        static HeapSample of(HttpClient http, String base) {
+            String metrics;
+            try {
+                metrics = get(http, base + "/metrics", null);
+            } catch (Exception e) {
+                return new HeapSample(Double.NaN, Double.NaN, Double.NaN);
+            }
+            return new HeapSample(metric(metrics, "conclave_heap_used_bytes"), metric(metrics, "conclave_heap_used_after_gc_bytes"),
+                    metric(metrics, "conclave_gc_collections_total"));
+        }
+
+        private static double metric(String metrics, String name) {
+            return metrics.lines().filter(l -> l.startsWith(name + " "))
                     .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElse(Double.NaN);
-        } catch (Exception e) {
-            return Double.NaN;
+        }
+
+        String mib(double bytes) {
+            return bytes < 0 || Double.isNaN(bytes) ? "n/a" : "%.1f".formatted(bytes / (1 << 20));
         }
     }
 
-    private void print(Tally all, double seconds, double heapBefore, double heapAfter) {
+    private void print(Tally all, double seconds, List<HeapSample> heap) {
         PrintWriter out = spec.commandLine().getOut();
         Percentiles ttft = Percentiles.of(all.firstToken.stream().mapToLong(Long::longValue).toArray());
         Percentiles itl = Percentiles.of(all.interToken.stream().mapToLong(Long::longValue).toArray());
@@ -192,7 +213,12 @@ final class BenchServeCommand implements Callable<Integer> {
         out.printf("%-22s %10s %10s %10s%n", "latency (ms)", "p50", "p90", "p99");
         out.printf("%-22s %10.1f %10.1f %10.1f%n", "time to first token", ttft.p50(), ttft.p90(), ttft.p99());
         out.printf("%-22s %10.1f %10.1f %10.1f%n", "inter-token", itl.p50(), itl.p90(), itl.p99());
-        out.printf("%-22s %10.1f MiB -> %.1f MiB%n", "server heap used", heapBefore / (1 << 20), heapAfter / (1 << 20));
+        out.printf("%-22s %10s %10s %10s%n", "server heap (MiB)", "used", "after GC", "GCs");
+        List<String> when = List.of("start", "middle", "end");
+        for (int i = 0; i < heap.size(); i++) {
+            HeapSample h = heap.get(i);
+            out.printf("%-22s %10s %10s %10.0f%n", "  " + when.get(i), h.mib(h.used()), h.mib(h.usedAfterGc()), h.collections());
+        }
         if (all.lastError != null) {
             out.println("last error: " + all.lastError);
         }

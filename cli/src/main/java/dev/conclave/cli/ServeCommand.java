@@ -3,26 +3,37 @@ package dev.conclave.cli;
 import dev.conclave.api.grpc.GrpcServer;
 import dev.conclave.api.openai.OpenAiServer;
 import dev.conclave.api.openai.ServerSettings;
+import dev.conclave.actors.ClusterClient;
+import dev.conclave.actors.ClusterStepPipeline;
+import dev.conclave.core.checkpoint.Checkpoint;
+import dev.conclave.core.config.ConfigLoader;
 import dev.conclave.core.config.ModelConfig;
+import dev.conclave.model.InProcessPipeline;
 import dev.conclave.model.serving.ContinuousBatchingEngine;
+import dev.conclave.model.serving.TokenEngine;
 import dev.conclave.text.chat.ChatTemplate;
 import dev.conclave.text.tokenizer.Tokenizer;
+import dev.conclave.placement.PlacementLoader;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        header = "Serve a checkpoint over the OpenAI-compatible HTTP API on this JVM.",
+        header = "Serve a checkpoint over the OpenAI-compatible HTTP API, on this JVM or through a cluster.",
         description = {"Serves /v1/chat/completions, /v1/completions, /v1/models, /health, /ready and /metrics, and the",
                 "gRPC API (conclave.v1.Conclave: Generate, Chat, Tokenize, ListModels, Abort), with continuous batching.",
                 "The checkpoint directory must hold tokenizer.json and a chat template (chat_template.jinja",
-                "or tokenizer_config.json). The API key comes from --api-key or $CONCLAVE_API_KEY."})
+                "or tokenizer_config.json). The API key comes from --api-key or $CONCLAVE_API_KEY. With --cluster the model",
+                "runs on that running cluster (its head node's orchestrator steps each continuous batch)."})
 final class ServeCommand implements Callable<Integer> {
 
     @Mixin
@@ -58,6 +69,13 @@ final class ServeCommand implements Callable<Integer> {
             description = "Completion requests in flight before answering 429 (default ${DEFAULT-VALUE}).")
     int maxConcurrentRequests;
 
+    @Option(names = "--cluster", paramLabel = "FILE",
+            description = "Serve through the running cluster of this placement (HOCON); --model then gives only the tokenizer, chat template and config.json.")
+    Path cluster;
+
+    @Option(names = "--timeout", defaultValue = "60s", description = "With --cluster: longest wait for one step (default ${DEFAULT-VALUE}).")
+    String timeout;
+
     @Option(names = "--max-request-bytes", defaultValue = "" + ServerSettings.DEFAULT_MAX_REQUEST_BYTES,
             description = "Largest request body accepted, else 413 (default ${DEFAULT-VALUE}).")
     int maxRequestBytes;
@@ -65,29 +83,60 @@ final class ServeCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    /** A running server with everything it owns; {@code grpc} is null when gRPC is off. */
-    record Served(ModelOptions.Loaded model, ContinuousBatchingEngine engine, OpenAiServer server, GrpcServer grpc)
-            implements AutoCloseable {
+    /**
+     * A running server with everything it owns; {@code backend} is what runs the model (the loaded checkpoint,
+     * or the client of the cluster), {@code grpc} is null when gRPC is off.
+     */
+    record Served(AutoCloseable backend, TokenEngine engine, OpenAiServer server, GrpcServer grpc) implements AutoCloseable {
         @Override
-        public void close() {
+        public void close() throws Exception {
             if (grpc != null) {
                 grpc.close();
             }
             server.close();
             engine.close();
-            model.close();
+            backend.close();
         }
     }
 
     /** Starts listening at once (liveness), and reports ready once the model has run a forward pass. */
     Served start() throws IOException, InterruptedException {
+        if (cluster == null) {
+            return start(pipeline -> new ContinuousBatchingEngine(pipeline, engineSettings()));
+        }
+        if (model.model == null) {
+            throw new IllegalArgumentException("--cluster needs --model DIR too: its tokenizer, chat template and config.json");
+        }
+        ModelConfig c = ConfigLoader.load(model.model.resolve(Checkpoint.CONFIG_FILE));
+        Duration stepTimeout = Durations.parse(timeout, "--timeout");
+        ClusterClient client = ClusterClient.connect(PlacementLoader.load(cluster));
+        try {
+            return serve(client, c, new ContinuousBatchingEngine(new ClusterStepPipeline(client, c, stepTimeout), engineSettings()));
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            client.close();
+            throw e;
+        }
+    }
+
+    /** {@link #start()} on this JVM with another engine over the loaded pipeline (tests script the model's tokens). */
+    Served start(Function<InProcessPipeline, TokenEngine> engines) throws IOException, InterruptedException {
         ModelOptions.Loaded loaded = model.load();
+        try {
+            return serve(loaded, loaded.pipeline().config(), engines.apply(loaded.pipeline()));
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            loaded.close();
+            throw e;
+        }
+    }
+
+    private ContinuousBatchingEngine.Settings engineSettings() {
+        return new ContinuousBatchingEngine.Settings(kvBudgetMiB << 20, maxSequences, prefillChunk);
+    }
+
+    private Served serve(AutoCloseable backend, ModelConfig c, TokenEngine engine) throws IOException, InterruptedException {
         try {
             Tokenizer tokenizer = Tokenizer.load(model.model);
             ChatTemplate template = ChatTemplate.load(model.model);
-            ModelConfig c = loaded.pipeline().config();
-            var engine = new ContinuousBatchingEngine(loaded.pipeline(),
-                    new ContinuousBatchingEngine.Settings(kvBudgetMiB << 20, maxSequences, prefillChunk));
             String key = ApiKeys.resolve(apiKey);
             var settings = new ServerSettings(servedName != null ? servedName : model.model.getFileName().toString(),
                     c.maxPositionEmbeddings(), new HashSet<>(c.eosTokenIds()), Optional.ofNullable(key))
@@ -102,13 +151,12 @@ final class ServeCommand implements Callable<Integer> {
                     grpc.close();
                 }
                 server.close();
-                engine.close();
                 throw e;
             }
             server.markReady();
-            return new Served(loaded, engine, server, grpc);
+            return new Served(backend, engine, server, grpc);
         } catch (IOException | InterruptedException | RuntimeException e) {
-            loaded.close();
+            engine.close();
             throw e;
         }
     }
@@ -118,8 +166,9 @@ final class ServeCommand implements Callable<Integer> {
         CountDownLatch stop = new CountDownLatch(1);
         try (Served served = start()) {
             Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "conclave-serve-shutdown"));
-            spec.commandLine().getErr().println("conclave: serving " + model.model + " on http://" + host + ":"
-                    + served.server().port() + "/v1" + (served.grpc() == null ? "" : " and gRPC " + host + ":" + served.grpc().port()));
+            spec.commandLine().getErr().println("conclave: serving " + model.model + (cluster == null ? "" : " through the cluster of " + cluster)
+                    + " on http://" + host + ":" + served.server().port() + "/v1"
+                    + (served.grpc() == null ? "" : " and gRPC " + host + ":" + served.grpc().port()));
             spec.commandLine().getErr().flush();
             stop.await();
         }

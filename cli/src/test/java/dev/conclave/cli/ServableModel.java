@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.conclave.api.openai.TinyTokenizer;
 import dev.conclave.core.testing.Fixtures;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /** Fixture C made servable: a byte-level tokenizer padded with special tokens up to its vocabulary, and a chat template. */
 final class ServableModel {
@@ -34,6 +36,18 @@ final class ServableModel {
         Files.writeString(file, json.writeValueAsString(root));
         Files.writeString(dir.resolve("chat_template.jinja"),
                 "{% for m in messages %}<|user|>{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}");
+        return dir;
+    }
+
+    /** The same model with GLM-4.6's own chat template (thinking, tools, tool responses) in place of the short one. */
+    static Path createWithGlmTemplate(Path dir) throws Exception {
+        create(dir);
+        try (InputStream glm = ServableModel.class.getResourceAsStream("/chat-templates/GLM-4.6.jinja")) {
+            if (glm == null) {
+                throw new IllegalStateException("chat-templates/GLM-4.6.jinja is not on the test classpath (conclave-text's test-jar)");
+            }
+            Files.copy(glm, dir.resolve("chat_template.jinja"), StandardCopyOption.REPLACE_EXISTING);
+        }
         return dir;
     }
 }

@@ -28,7 +28,11 @@ public final class ControlMessages {
             Orchestrator.Failed.class,
             NodeAgent.GetStatus.class,
             NodeAgent.NodeStatus.class,
-            NodeAgent.ClusterStatus.class
+            NodeAgent.ClusterStatus.class,
+            Orchestrator.OpenSequence.class,
+            Orchestrator.SequenceOpened.class,
+            Orchestrator.Step.class,
+            Orchestrator.CloseSequence.class
     );
 
     private ControlMessages() {

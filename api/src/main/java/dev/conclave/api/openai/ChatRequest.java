@@ -1,5 +1,6 @@
 package dev.conclave.api.openai;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -76,8 +77,49 @@ record ChatRequest(List<Map<String, Object>> messages, List<Map<String, Object>>
         Map<String, Object> message = Json.MAPPER.convertValue(m, MAP);
         if (content != null && content.isArray()) {
             message.put("content", textOfParts((ArrayNode) content, where));
+        } else if (content == null || content.isNull()) {
+            // An assistant turn that only calls tools has null content; a template would print it as "None".
+            message.put("content", "");
+        }
+        if (calls != null && calls.isArray()) {
+            message.put("tool_calls", toolCalls((ArrayNode) calls, where));
         }
         return message;
+    }
+
+    /**
+     * OpenAI clients send a call's arguments back as the JSON text they received; templates iterate over them
+     * as a mapping (GLM's refuses anything else), so the text is parsed into the object it encodes.
+     */
+    private static List<Map<String, Object>> toolCalls(ArrayNode calls, String where) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int i = 0; i < calls.size(); i++) {
+            String at = where + ".tool_calls[" + i + "]";
+            JsonNode call = calls.get(i);
+            JsonNode function = call.path("function");
+            if (!call.isObject() || !function.path("name").isTextual()) {
+                throw ApiException.invalid(at + " must be {\"type\":\"function\",\"function\":{\"name\",\"arguments\"}}",
+                        "messages");
+            }
+            JsonNode arguments = function.path("arguments");
+            if (arguments.isTextual()) {
+                try {
+                    arguments = Json.MAPPER.readTree(arguments.asText());
+                } catch (JsonProcessingException e) {
+                    throw ApiException.invalid(at + ".function.arguments is not valid JSON: " + e.getOriginalMessage(),
+                            "messages");
+                }
+            }
+            if (!arguments.isObject() && !arguments.isMissingNode() && !arguments.isNull()) {
+                throw ApiException.invalid(at + ".function.arguments must encode a JSON object", "messages");
+            }
+            Map<String, Object> parsed = Json.MAPPER.convertValue(call, MAP);
+            Map<String, Object> parsedFunction = Json.MAPPER.convertValue(function, MAP);
+            parsedFunction.put("arguments", arguments.isObject() ? Json.MAPPER.convertValue(arguments, MAP) : Map.of());
+            parsed.put("function", parsedFunction);
+            out.add(parsed);
+        }
+        return out;
     }
 
     /** The server is text-only: content parts are joined, and any part that is not text is refused. */

@@ -42,6 +42,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.engine = engine;
         this.tokenizer = tokenizer;
         this.renderer = renderer;
+        HeapAfterGc.watch();
     }
 
     /** Listens on {@code host} only (port 0 picks a free port); returns this server. */

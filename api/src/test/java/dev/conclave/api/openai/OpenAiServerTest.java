@@ -41,6 +41,7 @@ class OpenAiServerTest {
     private Tokenizer tokenizer;
     private final ScriptedEngine engine = new ScriptedEngine();
     private final List<Map<String, Object>> renderedExtra = new ArrayList<>();
+    private final List<List<Map<String, Object>>> renderedMessages = new ArrayList<>();
     private OpenAiServer server;
     private final HttpClient client = HttpClient.newHttpClient();
 
@@ -60,6 +61,7 @@ class OpenAiServerTest {
         }
         PromptRenderer renderer = (messages, tools, generation, extra) -> {
             renderedExtra.add(extra);
+            renderedMessages.add(messages);
             StringBuilder prompt = new StringBuilder("[gMASK]");
             messages.forEach(m -> prompt.append("<|").append(m.get("role")).append("|>").append(m.get("content")));
             return prompt.append(tools.isEmpty() ? "" : "tools").append("<|assistant|>").toString();
@@ -194,6 +196,29 @@ class OpenAiServerTest {
         assertEquals(Map.of("enable_thinking", false), renderedExtra.getLast());
         assertEquals("hi", json(r).get("choices").get(0).get("message").get("content").asText());
         assertEquals("stop", json(r).get("choices").get(0).get("finish_reason").asText());
+    }
+
+    private static String toolTurn(String arguments) {
+        return "{\"model\":\"glm-test\",\"messages\":[{\"role\":\"user\",\"content\":\"weather in Paris?\"},"
+                + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\","
+                + "\"function\":{\"name\":\"get_weather\",\"arguments\":" + arguments + "}}]},"
+                + "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"sunny\"}],\"tools\":" + TOOLS + "}";
+    }
+
+    @Test
+    void toolCallsSentBackReachTheTemplateWithObjectArgumentsAndNoNullContent() throws Exception {
+        script("Sunny.");
+        HttpResponse<String> r = post("/v1/chat/completions", toolTurn("\"{\\\"city\\\":\\\"Paris\\\",\\\"days\\\":3}\""));
+        assertEquals(200, r.statusCode(), r.body());
+        Map<String, Object> assistant = renderedMessages.getLast().get(1);
+        assertEquals("", assistant.get("content"));
+        Map<?, ?> function = (Map<?, ?>) ((Map<?, ?>) ((List<?>) assistant.get("tool_calls")).getFirst()).get("function");
+        assertEquals(Map.of("city", "Paris", "days", 3), function.get("arguments"));
+
+        assertEquals(200, post("/v1/chat/completions", toolTurn("{\"city\":\"Paris\"}")).statusCode());
+        assertError(400, post("/v1/chat/completions", toolTurn("\"{city: Paris\"")),
+                "messages[1].tool_calls[0].function.arguments is not valid JSON");
+        assertError(400, post("/v1/chat/completions", toolTurn("\"[1]\"")), "must encode a JSON object");
     }
 
     @Test
@@ -350,6 +375,16 @@ class OpenAiServerTest {
     void metricsReportTheHeapInPrometheusText() throws Exception {
         assertTrue(metric("conclave_heap_used_bytes") > 0);
         assertEquals(0, metric("conclave_requests_in_flight"));
+        double collections = metric("conclave_gc_collections_total");
+        System.gc();
+        // The collector's notification arrives on its own thread, shortly after the collection.
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (metric("conclave_gc_collections_total") == collections && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(metric("conclave_gc_collections_total") > collections, "no collection was reported");
+        double afterGc = metric("conclave_heap_used_after_gc_bytes");
+        assertTrue(afterGc > 0 && afterGc <= Runtime.getRuntime().totalMemory(), "heap after GC " + afterGc);
     }
 
     @Test

@@ -4,6 +4,10 @@ import dev.conclave.model.serving.GenerationRequest;
 import dev.conclave.model.serving.TokenEngine;
 import dev.conclave.model.serving.TokenListener;
 
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -16,11 +20,18 @@ public final class ScriptedEngine implements TokenEngine {
     public volatile String error;
     public volatile boolean endless;
     public volatile GenerationRequest lastRequest;
+    /** Scripts of successive turns: while any is left, each request replays the next instead of {@link #script}. */
+    public final Queue<int[]> turns = new ConcurrentLinkedQueue<>();
+    /** Every request submitted, in order. */
+    public final List<GenerationRequest> requests = new CopyOnWriteArrayList<>();
     public final CountDownLatch cancelled = new CountDownLatch(1);
 
     @Override
     public Handle submit(GenerationRequest request, TokenListener listener) {
         lastRequest = request;
+        requests.add(request);
+        int[] turn = turns.poll();
+        int[] replay = turn != null ? turn : script;
         AtomicBoolean cancel = new AtomicBoolean();
         if (error != null) {
             listener.onError(error);
@@ -28,7 +39,7 @@ public final class ScriptedEngine implements TokenEngine {
         }
         Thread.ofVirtual().start(() -> {
             int n = 0;
-            while (endless || n < script.length) {
+            while (endless || n < replay.length) {
                 if (cancel.get()) {
                     listener.onFinish(TokenListener.FinishReason.CANCELLED, usage(request, n));
                     return;
@@ -37,7 +48,7 @@ public final class ScriptedEngine implements TokenEngine {
                     listener.onFinish(TokenListener.FinishReason.LENGTH, usage(request, n));
                     return;
                 }
-                int id = endless ? 'x' : script[n];
+                int id = endless ? 'x' : replay[n];
                 listener.onToken(id);
                 n++;
                 if (request.stopIds().contains(id)) {

@@ -1,10 +1,8 @@
 package dev.conclave.model.serving;
 
-import dev.conclave.core.config.ModelConfig;
 import dev.conclave.model.ContextBudget;
 import dev.conclave.model.InProcessPipeline;
 import dev.conclave.model.Sampler;
-import dev.conclave.model.Sequence;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,9 +12,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Continuous batching over one in-process pipeline. Every step runs all decoding requests (one token
- * each) together with a bounded chunk of prompt tokens from requests still prefilling, so new requests
- * join the running batch between steps without stalling the others' decode for a whole prompt.
+ * Continuous batching over a {@link StepPipeline} (one JVM's or a cluster's). Every step runs all decoding
+ * requests (one token each) together with a bounded chunk of prompt tokens from requests still prefilling, so
+ * new requests join the running batch between steps without stalling the others' decode for a whole prompt.
  *
  * <p>Admission control: each request reserves the KV cache its prompt plus token budget can reach; a
  * request whose reservation exceeds the whole budget is refused at once, one that does not fit beside the
@@ -33,7 +31,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
         }
     }
 
-    private final InProcessPipeline pipeline;
+    private final StepPipeline pipeline;
     private final Settings settings;
     private final long kvBytesPerToken;
     private final int context;
@@ -45,12 +43,14 @@ public final class ContinuousBatchingEngine implements TokenEngine {
     private long reserved;
 
     public ContinuousBatchingEngine(InProcessPipeline pipeline, Settings settings) {
+        this(new LocalStepPipeline(pipeline), settings);
+    }
+
+    public ContinuousBatchingEngine(StepPipeline pipeline, Settings settings) {
         this.pipeline = pipeline;
         this.settings = settings;
-        ModelConfig c = pipeline.config();
-        int cachedLayers = c.numHiddenLayers() + (pipeline.hasMtp() ? 1 : 0);
-        this.kvBytesPerToken = 2L * cachedLayers * c.kvWidth() * Float.BYTES;
-        this.context = c.maxPositionEmbeddings();
+        this.kvBytesPerToken = pipeline.kvBytesPerToken();
+        this.context = pipeline.context();
         this.loop = Thread.ofPlatform().name("conclave-engine").daemon().start(this::run);
     }
 
@@ -93,6 +93,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
             step();
         }
         for (Job job : running) {
+            release(job);
             job.listener.onError("the engine was closed");
         }
         for (Job job : waiting) {
@@ -129,15 +130,21 @@ public final class ContinuousBatchingEngine implements TokenEngine {
         while (!waiting.isEmpty() && running.size() < settings.maxSequences()
                 && reserved + waiting.peek().reservation <= settings.kvBudgetBytes()) {
             Job job = waiting.poll();
+            try {
+                job.sequence = pipeline.newSequence();
+            } catch (RuntimeException e) {
+                // A cluster may be unreachable: this request fails, the engine keeps serving.
+                job.listener.onError("no sequence could be opened: " + e.getMessage());
+                continue;
+            }
             reserved += job.reservation;
-            job.sequence = pipeline.newSequence();
             running.add(job);
         }
     }
 
     private void step() {
         List<Job> batch = new ArrayList<>();
-        List<Sequence> sequences = new ArrayList<>();
+        List<StepPipeline.SequenceHandle> sequences = new ArrayList<>();
         List<int[]> tokens = new ArrayList<>();
         int prefillLeft = settings.prefillChunk();
         for (Job job : running) {
@@ -156,9 +163,9 @@ public final class ContinuousBatchingEngine implements TokenEngine {
             sequences.add(job.sequence);
             tokens.add(next);
         }
-        InProcessPipeline.StepOutput out;
+        float[][] logits;
         try {
-            out = pipeline.step(sequences, tokens, InProcessPipeline.Logits.LAST_PER_SEQUENCE);
+            logits = pipeline.step(sequences, tokens);
         } catch (RuntimeException e) {
             // The batch's caches may be half-written: these requests cannot continue; the others can.
             for (Job job : batch) {
@@ -177,7 +184,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
                     continue;
                 }
             }
-            int token = job.sampler.sample(out.logitsOf(s, pipeline.vocab()));
+            int token = job.sampler.sample(logits[s]);
             job.last = token;
             job.produced++;
             job.listener.onToken(token);
@@ -193,6 +200,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
 
     private void release(Job job) {
         reserved -= job.reservation;
+        job.sequence.release();
         job.sequence = null;
     }
 
@@ -217,7 +225,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
         final int positions;
         final long reservation;
         volatile boolean cancelled;
-        Sequence sequence;
+        StepPipeline.SequenceHandle sequence;
         int prefilled;
         int produced;
         int last;

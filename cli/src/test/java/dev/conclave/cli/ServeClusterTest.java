@@ -1,0 +1,117 @@
+package dev.conclave.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.conclave.actors.ConclaveNode;
+import dev.conclave.core.testing.Ports;
+import dev.conclave.placement.PlacementLoader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * `conclave serve --cluster`: a one-node cluster on 127.0.0.1 (a whole {@link ConclaveNode} in this JVM: its
+ * orchestrator, attention stage and experts) served over HTTP with continuous batching must answer concurrent
+ * greedy requests with exactly the tokens the single-JVM server gives.
+ */
+class ServeClusterTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int REQUESTS = 6;
+
+    @TempDir
+    Path dir;
+
+    private static List<JsonNode> chatAll(String base) throws Exception {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        List<Future<JsonNode>> answers = new ArrayList<>();
+        try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < REQUESTS; i++) {
+                String body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"request " + i + " "
+                        + "xy".repeat(i) + "\"}],\"max_tokens\":" + (6 + 3 * i) + ",\"temperature\":0}";
+                answers.add(clients.submit(() -> {
+                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+                            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                    assertEquals(200, r.statusCode(), r.body());
+                    JsonNode choice = JSON.readTree(r.body()).get("choices").get(0);
+                    return JSON.createObjectNode().put("content", choice.get("message").path("content").asText(""))
+                            .put("reasoning", choice.get("message").path("reasoning_content").asText(""))
+                            .put("finish", choice.get("finish_reason").asText())
+                            .set("usage", JSON.readTree(r.body()).get("usage"));
+                }));
+            }
+        }
+        List<JsonNode> out = new ArrayList<>();
+        for (Future<JsonNode> f : answers) {
+            out.add(f.get());
+        }
+        return out;
+    }
+
+    private ServeCommand serve(String... extra) {
+        ServeCommand command = new ServeCommand();
+        List<String> args = new ArrayList<>(List.of("--model", dir.resolve("model").toString(), "--port", "0",
+                "--grpc-port", "-1", "--served-name", "m", "--threads", "2", "--max-seqs", "4", "--prefill-chunk", "8"));
+        args.addAll(List.of(extra));
+        new CommandLine(command).parseArgs(args.toArray(String[]::new));
+        return command;
+    }
+
+    @Test
+    void aClusterServesTheSameGreedyTokensAsOneJvm() throws Exception {
+        Path model = ServableModel.create(Files.createDirectories(dir.resolve("model")));
+        // A node name of its own: the data plane's Aeron directory is named after the node.
+        String node = "serve-cluster-test-" + ProcessHandle.current().pid();
+        Path conf = dir.resolve("cluster.conf");
+        Files.writeString(conf, """
+                conclave {
+                  cluster-name = "conclave"
+                  seed-nodes = [%s]
+                  nodes {
+                    %s {
+                      host = "127.0.0.1"
+                      pekko-port = %d
+                      roles = [orchestrator, attention, experts]
+                      attention-layers = "all"
+                      experts = [ { layers = "all", experts = "all" } ]
+                    }
+                  }
+                }
+                """.formatted(node, node, Ports.freeTcp()));
+
+        List<JsonNode> local;
+        try (ServeCommand.Served served = serve().start()) {
+            local = chatAll("http://127.0.0.1:" + served.server().port());
+        }
+        List<JsonNode> clustered;
+        try (ConclaveNode cluster = ConclaveNode.start(PlacementLoader.load(conf), node, model);
+             ServeCommand.Served served = serve("--cluster", conf.toString(), "--timeout", "30s").start()) {
+            clustered = chatAll("http://127.0.0.1:" + served.server().port());
+        }
+        for (int i = 0; i < REQUESTS; i++) {
+            assertEquals(local.get(i), clustered.get(i), "request " + i);
+            assertTrue(local.get(i).get("usage").get("completion_tokens").asInt() > 0, "request " + i);
+        }
+    }
+
+    @Test
+    void aClusterWithoutTheModelDirectoryIsRefusedWithTheReason() throws Exception {
+        CliRun run = CliRun.of("serve", "--cluster", dir.resolve("cluster.conf").toString());
+        assertTrue(run.exitCode() != 0, run.out());
+        assertTrue(run.err().contains("--cluster needs --model DIR"), run.err());
+    }
+}
