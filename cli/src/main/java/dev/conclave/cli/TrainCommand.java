@@ -4,11 +4,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code conclave train}: groups what Conclave trains; {@code conclave train tokenizer} is the BPE tokenizer. */
+/** {@code conclave train}: groups what Conclave trains; {@code train sft} trains a model, {@code train tokenizer} a BPE tokenizer. */
 @Command(name = "train",
         mixinStandardHelpOptions = true,
-        description = "Train a tokenizer.",
-        subcommands = {TrainTokenizerCommand.class})
+        description = "Train models (sft) and tokenizers (tokenizer).",
+        subcommands = {TrainSftCommand.class, TrainTokenizerCommand.class})
 final class TrainCommand implements Runnable {
 
     @Spec
