@@ -41,9 +41,14 @@ public final class HeldOutEval {
     }
 
     public Result greedy(TrainableModel model, long version, Parallel parallel) {
+        return at(model, version, 0.0, parallel);
+    }
+
+    /** Accuracy of one sample per task at {@code temperature} (0: greedy), seeded so repeated calls agree. */
+    public Result at(TrainableModel model, long version, double temperature, Parallel parallel) {
         try (Checkpoint weights = PublishedWeights.publish(model.config(), model.params(), version)) {
             InProcessPipeline pipeline = InProcessPipeline.load(weights, parallel);
-            return score(Rollouts.generate(pipeline, prompts, 1, 0.0, maxNewTokens, chat.stopIds(), 0));
+            return score(Rollouts.generate(pipeline, prompts, 1, temperature, maxNewTokens, chat.stopIds(), 0));
         }
     }
 
