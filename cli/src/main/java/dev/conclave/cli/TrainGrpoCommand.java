@@ -1,0 +1,140 @@
+package dev.conclave.cli;
+
+import dev.conclave.core.parallel.Parallel;
+import dev.conclave.core.tensor.DType;
+import dev.conclave.training.loop.GrpoRun;
+import dev.conclave.training.loop.GrpoTrainer;
+import dev.conclave.training.rl.Aggregation;
+import dev.conclave.training.rl.PolicyLoss;
+import java.io.Console;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code conclave train grpo}: reinforcement learning with verifiable rewards on a checkpoint. Writes
+ * {@code metrics.jsonl}, {@code reward.png} and checkpoints into {@code --out}; running it again resumes.
+ */
+@Command(name = "grpo", mixinStandardHelpOptions = true,
+        description = "GRPO with verifiable rewards (no KL, clip 0.2/0.28, token-mean loss, dynamic sampling).")
+final class TrainGrpoCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "checkpoint directory (tokenizer and chat template beside it)")
+    Path model;
+
+    @Option(names = "--tasks", required = true, description = "RL task JSONL: {\"id\", \"prompt\", \"tools\"?, \"verifier\", \"answer\"}")
+    Path tasks;
+
+    @Option(names = "--held-out", required = true, description = "RL task JSONL scored greedily (pass@1) during training")
+    Path heldOut;
+
+    @Option(names = "--verifier", description = "verifier for every task instead of each task's own (e.g. exact_match, numeric, sorted_list, tool_call, 0.8*tool_call+0.2*tool_call_format)")
+    String verifier;
+
+    @Option(names = "--out", required = true, description = "output directory (metrics, reward.png, checkpoints); resumes if it has checkpoints")
+    Path out;
+
+    @Option(names = "--steps", defaultValue = "100", description = "RL steps (default ${DEFAULT-VALUE})")
+    long steps;
+
+    @Option(names = "--prompts", defaultValue = "16", description = "kept groups per step (default ${DEFAULT-VALUE})")
+    int prompts;
+
+    @Option(names = "--max-draws", defaultValue = "48", description = "most prompts drawn per step while refilling dropped groups (default ${DEFAULT-VALUE})")
+    int maxDraws;
+
+    @Option(names = "--max-new-tokens", defaultValue = "16", description = "token budget of each response (default ${DEFAULT-VALUE})")
+    int maxNewTokens;
+
+    @Option(names = "--temperature", defaultValue = "1.0", description = "sampling temperature τ (default ${DEFAULT-VALUE})")
+    double temperature;
+
+    @Option(names = "--dynamic-temperature", description = "raise τ on a reward plateau as the spec's rule says")
+    boolean dynamicTemperature;
+
+    @Option(names = "--curriculum", description = "two-stage difficulty curriculum (moderate, then pass@8 = 0 prompts)")
+    boolean curriculum;
+
+    @Option(names = "--lr", defaultValue = "3e-4", description = "AdamW learning rate, constant (default ${DEFAULT-VALUE})")
+    double lr;
+
+    @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW weight decay (default ${DEFAULT-VALUE})")
+    double weightDecay;
+
+    @Option(names = "--eps-low", defaultValue = "0.2", description = "ε_low of the clip (default ${DEFAULT-VALUE})")
+    double epsLow;
+
+    @Option(names = "--eps-high", defaultValue = "0.28", description = "ε_high of the clip (default ${DEFAULT-VALUE})")
+    double epsHigh;
+
+    @Option(names = "--aggregation", defaultValue = "token-mean", description = "token-mean, sequence-mean or constant (default ${DEFAULT-VALUE})")
+    String aggregation;
+
+    @Option(names = "--no-std-norm", description = "advantages r − mean without the std division (the paper's formula, Dr. GRPO)")
+    boolean noStdNorm;
+
+    @Option(names = "--seed", defaultValue = "1", description = "sampling seed (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--eval-every", defaultValue = "10", description = "held-out evaluation interval in steps (default ${DEFAULT-VALUE})")
+    int evalEvery;
+
+    @Option(names = "--checkpoint-every", defaultValue = "0", description = "checkpoint interval in steps, 0 only at the end")
+    int checkpointEvery;
+
+    @Option(names = "--dtype", defaultValue = "BF16", description = "dtype of the saved weights: BF16 or F32 (default ${DEFAULT-VALUE})")
+    DType dtype;
+
+    @Option(names = "--threads", description = "compute threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--quiet", description = "no progress display")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter w = spec.commandLine().getOut();
+        GrpoTrainer.Settings settings = new GrpoTrainer.Settings(steps, prompts, maxDraws, maxNewTokens, !noStdNorm,
+                Aggregation.parse(aggregation), new PolicyLoss(epsLow, epsHigh), seed, evalEvery, checkpointEvery, null);
+        GrpoRun.Options options = new GrpoRun.Options(model, tasks, heldOut, verifier, out, lr, weightDecay, temperature,
+                dynamicTemperature, curriculum, dtype, settings);
+        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        Console console = System.console();
+        boolean bar = !quiet && console != null && console.isTerminal();
+        GrpoTrainer.Summary s;
+        try (Parallel parallel = Parallel.create(n);
+             ProgressBar progress = bar ? new ProgressBarBuilder().setTaskName("GRPO").setInitialMax(steps)
+                     .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err)).build() : null) {
+            s = GrpoRun.run(options, parallel, e -> {
+                String line = String.format(Locale.ROOT, "reward %.3f · kept %.2f · τ %.2f%s", e.meanReward(),
+                        e.keptFraction(), e.temperature(),
+                        e.heldOutAccuracy() == null ? "" : String.format(Locale.ROOT, " · held-out %.3f", e.heldOutAccuracy()));
+                if (progress != null) {
+                    progress.stepTo(e.step());
+                    progress.setExtraMessage(line);
+                } else if (!quiet) {
+                    w.printf("step %d/%d  %s%n", e.step(), e.totalSteps(), line);
+                    w.flush();
+                }
+            }, d -> {
+                w.println(d);
+                w.flush();
+            });
+        }
+        w.printf(Locale.ROOT, "done: %d steps; held-out greedy accuracy %.3f -> %.3f%ncheckpoint: %s%nchart: %s%n",
+                s.steps(), s.initialAccuracy(), s.finalAccuracy(), s.checkpoint(), out.resolve("reward.png"));
+        return 0;
+    }
+}
