@@ -89,11 +89,38 @@ public final class Gemm {
         }
     }
 
-    /** {@code dx[n×in] += dy[n×out]·w}. */
-    public static void backwardInput(double[] dy, double[] w, double[] dx, int n, int in, int out, Parallel p) {
-        split(p, (long) n * in * out, in, 2 * L, (from, to) -> backwardInputRange(dy, w, dx, n, in, out, from, to));
+    /**
+     * Both backward products of a linear layer in one parallel region: {@code dw += dyᵀ·x} split over the
+     * rows of W and, when dx is not null, {@code dx += dy·w} split over the columns of dx.
+     */
+    public static void backward(double[] dy, double[] x, double[] w, double[] dw, double[] dx, int n, int in, int out,
+                                Parallel p) {
+        int threads = p.threads();
+        if ((long) n * in * out < SERIAL_WORK || threads == 1) {
+            backwardWeightRange(dy, x, dw, n, in, out, 0, out);
+            if (dx != null) {
+                backwardInputRange(dy, w, dx, n, in, out, 0, in);
+            }
+            return;
+        }
+        p.forRange(threads, (from, to) -> {
+            for (int u = from; u < to; u++) {
+                backwardWeightRange(dy, x, dw, n, in, out, part(out, 4, u, threads), part(out, 4, u + 1, threads));
+                if (dx != null) {
+                    backwardInputRange(dy, w, dx, n, in, out, part(in, 2 * L, u, threads),
+                            part(in, 2 * L, u + 1, threads));
+                }
+            }
+        });
     }
 
+    /** Boundary u of [0, n) cut into {@code parts} pieces on multiples of grain. */
+    private static int part(int n, int grain, int u, int parts) {
+        int blocks = (n + grain - 1) / grain;
+        return Math.min(n, (int) ((long) blocks * u / parts) * grain);
+    }
+
+    /** {@code dx[n×in] += dy[n×out]·w} for columns [from, to) of dx. */
     private static void backwardInputRange(double[] dy, double[] w, double[] dx, int n, int in, int out,
                                            int from, int to) {
         int i = from;
@@ -141,11 +168,7 @@ public final class Gemm {
         }
     }
 
-    /** {@code dw[out×in] += dyᵀ·x}, the sum over all n rows. */
-    public static void backwardWeight(double[] dy, double[] x, double[] dw, int n, int in, int out, Parallel p) {
-        split(p, (long) n * in * out, out, 4, (from, to) -> backwardWeightRange(dy, x, dw, n, in, out, from, to));
-    }
-
+    /** {@code dw[out×in] += dyᵀ·x}, the sum over all n rows, for rows [from, to) of dw. */
     private static void backwardWeightRange(double[] dy, double[] x, double[] dw, int n, int in, int out,
                                             int from, int to) {
         int o = from;
