@@ -62,7 +62,7 @@ public final class TrainSpeed {
             b.add(tokens, mask);
         }
         Batch batch = b.build();
-        LossWeights w = new LossWeights(1e-4, 0.3);
+        LossWeights w = LossWeights.glm45();
         for (int s = 0; s < 3; s++) {
             model.lossAndBackward(batch, w);
         }
