@@ -40,34 +40,9 @@ public final class Gemm {
         int bound = S.loopBound(in);
         int o = from;
         for (; o + 4 <= to; o += 4) {
-            int w0 = o * in, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in;
             int t = 0;
-            for (; t + 2 <= n; t += 2) {
-                int x0 = t * in, x1 = x0 + in;
-                DoubleVector a00 = DoubleVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
-                DoubleVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-                for (int i = 0; i < bound; i += L) {
-                    DoubleVector v0 = DoubleVector.fromArray(S, x, x0 + i);
-                    DoubleVector v1 = DoubleVector.fromArray(S, x, x1 + i);
-                    DoubleVector c0 = DoubleVector.fromArray(S, w, w0 + i);
-                    DoubleVector c1 = DoubleVector.fromArray(S, w, w1 + i);
-                    DoubleVector c2 = DoubleVector.fromArray(S, w, w2 + i);
-                    DoubleVector c3 = DoubleVector.fromArray(S, w, w3 + i);
-                    a00 = v0.fma(c0, a00); a01 = v0.fma(c1, a01); a02 = v0.fma(c2, a02); a03 = v0.fma(c3, a03);
-                    a10 = v1.fma(c0, a10); a11 = v1.fma(c1, a11); a12 = v1.fma(c2, a12); a13 = v1.fma(c3, a13);
-                }
-                double s00 = a00.reduceLanes(VectorOperators.ADD), s01 = a01.reduceLanes(VectorOperators.ADD);
-                double s02 = a02.reduceLanes(VectorOperators.ADD), s03 = a03.reduceLanes(VectorOperators.ADD);
-                double s10 = a10.reduceLanes(VectorOperators.ADD), s11 = a11.reduceLanes(VectorOperators.ADD);
-                double s12 = a12.reduceLanes(VectorOperators.ADD), s13 = a13.reduceLanes(VectorOperators.ADD);
-                for (int i = bound; i < in; i++) {
-                    double v0 = x[x0 + i], v1 = x[x1 + i];
-                    s00 += v0 * w[w0 + i]; s01 += v0 * w[w1 + i]; s02 += v0 * w[w2 + i]; s03 += v0 * w[w3 + i];
-                    s10 += v1 * w[w0 + i]; s11 += v1 * w[w1 + i]; s12 += v1 * w[w2 + i]; s13 += v1 * w[w3 + i];
-                }
-                int y0 = t * out + o, y1 = y0 + out;
-                y[y0] = s00; y[y0 + 1] = s01; y[y0 + 2] = s02; y[y0 + 3] = s03;
-                y[y1] = s10; y[y1 + 1] = s11; y[y1 + 2] = s12; y[y1 + 3] = s13;
+            for (; t + 4 <= n; t += 4) {
+                forwardBlock(x, w, y, t, o, in, out, bound);
             }
             for (; t < n; t++) {
                 for (int k = 0; k < 4; k++) {
@@ -87,6 +62,52 @@ public final class Gemm {
                 }
             }
         }
+    }
+
+    /** {@code y[t..t+4, o..o+4]}: 16 accumulators, each loaded x and w vector used four times. */
+    private static void forwardBlock(double[] x, double[] w, double[] y, int t, int o, int in, int out, int bound) {
+        int w0 = o * in, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in;
+        int x0 = t * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        DoubleVector a00 = DoubleVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        DoubleVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        DoubleVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        DoubleVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int i = 0; i < bound; i += L) {
+            DoubleVector c0 = DoubleVector.fromArray(S, w, w0 + i);
+            DoubleVector c1 = DoubleVector.fromArray(S, w, w1 + i);
+            DoubleVector c2 = DoubleVector.fromArray(S, w, w2 + i);
+            DoubleVector c3 = DoubleVector.fromArray(S, w, w3 + i);
+            DoubleVector v = DoubleVector.fromArray(S, x, x0 + i);
+            a00 = v.fma(c0, a00); a01 = v.fma(c1, a01); a02 = v.fma(c2, a02); a03 = v.fma(c3, a03);
+            v = DoubleVector.fromArray(S, x, x1 + i);
+            a10 = v.fma(c0, a10); a11 = v.fma(c1, a11); a12 = v.fma(c2, a12); a13 = v.fma(c3, a13);
+            v = DoubleVector.fromArray(S, x, x2 + i);
+            a20 = v.fma(c0, a20); a21 = v.fma(c1, a21); a22 = v.fma(c2, a22); a23 = v.fma(c3, a23);
+            v = DoubleVector.fromArray(S, x, x3 + i);
+            a30 = v.fma(c0, a30); a31 = v.fma(c1, a31); a32 = v.fma(c2, a32); a33 = v.fma(c3, a33);
+        }
+        store(x, w, y, x0, w0, in, bound, t * out + o, a00, a01, a02, a03);
+        store(x, w, y, x1, w0, in, bound, (t + 1) * out + o, a10, a11, a12, a13);
+        store(x, w, y, x2, w0, in, bound, (t + 2) * out + o, a20, a21, a22, a23);
+        store(x, w, y, x3, w0, in, bound, (t + 3) * out + o, a30, a31, a32, a33);
+    }
+
+    /** Reduces one row's four accumulators, adds the scalar tail past {@code bound} and stores them. */
+    private static void store(double[] x, double[] w, double[] y, int xo, int w0, int in, int bound, int yo,
+                              DoubleVector a0, DoubleVector a1, DoubleVector a2, DoubleVector a3) {
+        double s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        double s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (int i = bound; i < in; i++) {
+            double v = x[xo + i];
+            s0 += v * w[w0 + i];
+            s1 += v * w[w0 + in + i];
+            s2 += v * w[w0 + 2 * in + i];
+            s3 += v * w[w0 + 3 * in + i];
+        }
+        y[yo] = s0;
+        y[yo + 1] = s1;
+        y[yo + 2] = s2;
+        y[yo + 3] = s3;
     }
 
     /**
