@@ -128,8 +128,8 @@ public final class Gemm {
             for (int u = from; u < to; u++) {
                 backwardWeightRange(dy, x, dw, n, in, out, part(out, 4, u, threads), part(out, 4, u + 1, threads));
                 if (dx != null) {
-                    backwardInputRange(dy, w, dx, n, in, out, part(in, 2 * L, u, threads),
-                            part(in, 2 * L, u + 1, threads));
+                    backwardInputRange(dy, w, dx, n, in, out, part(in, 4 * L, u, threads),
+                            part(in, 4 * L, u + 1, threads));
                 }
             }
         });
@@ -145,6 +145,16 @@ public final class Gemm {
     private static void backwardInputRange(double[] dy, double[] w, double[] dx, int n, int in, int out,
                                            int from, int to) {
         int i = from;
+        for (; i + 4 * L <= to; i += 4 * L) {
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                backwardInputBlock(dy, w, dx, t, i, in, out);
+            }
+            for (; t < n; t++) {
+                backwardInputRow(dy, w, dx, t, i, in, out);
+                backwardInputRow(dy, w, dx, t, i + 2 * L, in, out);
+            }
+        }
         for (; i + 2 * L <= to; i += 2 * L) {
             int t = 0;
             for (; t + 4 <= n; t += 4) {
@@ -163,19 +173,17 @@ public final class Gemm {
                     a20 = c0.fma(d2, a20); a21 = c1.fma(d2, a21);
                     a30 = c0.fma(d3, a30); a31 = c1.fma(d3, a31);
                 }
-                addInto(dx, t * in + i, a00, a01);
-                addInto(dx, (t + 1) * in + i, a10, a11);
-                addInto(dx, (t + 2) * in + i, a20, a21);
-                addInto(dx, (t + 3) * in + i, a30, a31);
+                add(dx, t * in + i, a00);
+                add(dx, t * in + i + L, a01);
+                add(dx, (t + 1) * in + i, a10);
+                add(dx, (t + 1) * in + i + L, a11);
+                add(dx, (t + 2) * in + i, a20);
+                add(dx, (t + 2) * in + i + L, a21);
+                add(dx, (t + 3) * in + i, a30);
+                add(dx, (t + 3) * in + i + L, a31);
             }
             for (; t < n; t++) {
-                DoubleVector a0 = DoubleVector.zero(S), a1 = a0;
-                for (int o = 0; o < out; o++) {
-                    DoubleVector d = DoubleVector.broadcast(S, dy[t * out + o]);
-                    a0 = DoubleVector.fromArray(S, w, o * in + i).fma(d, a0);
-                    a1 = DoubleVector.fromArray(S, w, o * in + i + L).fma(d, a1);
-                }
-                addInto(dx, t * in + i, a0, a1);
+                backwardInputRow(dy, w, dx, t, i, in, out);
             }
         }
         for (; i < to; i++) {
@@ -189,12 +197,107 @@ public final class Gemm {
         }
     }
 
+    /** {@code dx[t..t+4, i..i+4L] += dy·w}: 16 accumulators, each loaded w vector used four times. */
+    private static void backwardInputBlock(double[] dy, double[] w, double[] dx, int t, int i, int in, int out) {
+        int g0 = t * out, g1 = g0 + out, g2 = g1 + out, g3 = g2 + out;
+        DoubleVector a00 = DoubleVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        DoubleVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        DoubleVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        DoubleVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int o = 0; o < out; o++) {
+            int wo = o * in + i;
+            DoubleVector c0 = DoubleVector.fromArray(S, w, wo);
+            DoubleVector c1 = DoubleVector.fromArray(S, w, wo + L);
+            DoubleVector c2 = DoubleVector.fromArray(S, w, wo + 2 * L);
+            DoubleVector c3 = DoubleVector.fromArray(S, w, wo + 3 * L);
+            DoubleVector d = DoubleVector.broadcast(S, dy[g0 + o]);
+            a00 = c0.fma(d, a00); a01 = c1.fma(d, a01); a02 = c2.fma(d, a02); a03 = c3.fma(d, a03);
+            d = DoubleVector.broadcast(S, dy[g1 + o]);
+            a10 = c0.fma(d, a10); a11 = c1.fma(d, a11); a12 = c2.fma(d, a12); a13 = c3.fma(d, a13);
+            d = DoubleVector.broadcast(S, dy[g2 + o]);
+            a20 = c0.fma(d, a20); a21 = c1.fma(d, a21); a22 = c2.fma(d, a22); a23 = c3.fma(d, a23);
+            d = DoubleVector.broadcast(S, dy[g3 + o]);
+            a30 = c0.fma(d, a30); a31 = c1.fma(d, a31); a32 = c2.fma(d, a32); a33 = c3.fma(d, a33);
+        }
+        add(dx, t * in + i, a00);
+        add(dx, t * in + i + L, a01);
+        add(dx, t * in + i + 2 * L, a02);
+        add(dx, t * in + i + 3 * L, a03);
+        add(dx, (t + 1) * in + i, a10);
+        add(dx, (t + 1) * in + i + L, a11);
+        add(dx, (t + 1) * in + i + 2 * L, a12);
+        add(dx, (t + 1) * in + i + 3 * L, a13);
+        add(dx, (t + 2) * in + i, a20);
+        add(dx, (t + 2) * in + i + L, a21);
+        add(dx, (t + 2) * in + i + 2 * L, a22);
+        add(dx, (t + 2) * in + i + 3 * L, a23);
+        add(dx, (t + 3) * in + i, a30);
+        add(dx, (t + 3) * in + i + L, a31);
+        add(dx, (t + 3) * in + i + 2 * L, a32);
+        add(dx, (t + 3) * in + i + 3 * L, a33);
+    }
+
+    /** {@code dx[t, i..i+2L] += dy[t]·w}. */
+    private static void backwardInputRow(double[] dy, double[] w, double[] dx, int t, int i, int in, int out) {
+        DoubleVector a0 = DoubleVector.zero(S), a1 = a0;
+        for (int o = 0; o < out; o++) {
+            DoubleVector d = DoubleVector.broadcast(S, dy[t * out + o]);
+            a0 = DoubleVector.fromArray(S, w, o * in + i).fma(d, a0);
+            a1 = DoubleVector.fromArray(S, w, o * in + i + L).fma(d, a1);
+        }
+        add(dx, t * in + i, a0);
+        add(dx, t * in + i + L, a1);
+    }
+
+    /** {@code dw[o..o+4, i..i+4L] += dyᵀ·x} over all n rows: 16 accumulators, each x vector used four times. */
+    private static void backwardWeightBlock(double[] dy, double[] x, double[] dw, int n, int o, int i, int in, int out) {
+        DoubleVector a00 = DoubleVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        DoubleVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        DoubleVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        DoubleVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int t = 0; t < n; t++) {
+            int xo = t * in + i;
+            DoubleVector v0 = DoubleVector.fromArray(S, x, xo);
+            DoubleVector v1 = DoubleVector.fromArray(S, x, xo + L);
+            DoubleVector v2 = DoubleVector.fromArray(S, x, xo + 2 * L);
+            DoubleVector v3 = DoubleVector.fromArray(S, x, xo + 3 * L);
+            int g = t * out + o;
+            DoubleVector d = DoubleVector.broadcast(S, dy[g]);
+            a00 = v0.fma(d, a00); a01 = v1.fma(d, a01); a02 = v2.fma(d, a02); a03 = v3.fma(d, a03);
+            d = DoubleVector.broadcast(S, dy[g + 1]);
+            a10 = v0.fma(d, a10); a11 = v1.fma(d, a11); a12 = v2.fma(d, a12); a13 = v3.fma(d, a13);
+            d = DoubleVector.broadcast(S, dy[g + 2]);
+            a20 = v0.fma(d, a20); a21 = v1.fma(d, a21); a22 = v2.fma(d, a22); a23 = v3.fma(d, a23);
+            d = DoubleVector.broadcast(S, dy[g + 3]);
+            a30 = v0.fma(d, a30); a31 = v1.fma(d, a31); a32 = v2.fma(d, a32); a33 = v3.fma(d, a33);
+        }
+        add(dw, o * in + i, a00);
+        add(dw, o * in + i + L, a01);
+        add(dw, o * in + i + 2 * L, a02);
+        add(dw, o * in + i + 3 * L, a03);
+        add(dw, (o + 1) * in + i, a10);
+        add(dw, (o + 1) * in + i + L, a11);
+        add(dw, (o + 1) * in + i + 2 * L, a12);
+        add(dw, (o + 1) * in + i + 3 * L, a13);
+        add(dw, (o + 2) * in + i, a20);
+        add(dw, (o + 2) * in + i + L, a21);
+        add(dw, (o + 2) * in + i + 2 * L, a22);
+        add(dw, (o + 2) * in + i + 3 * L, a23);
+        add(dw, (o + 3) * in + i, a30);
+        add(dw, (o + 3) * in + i + L, a31);
+        add(dw, (o + 3) * in + i + 2 * L, a32);
+        add(dw, (o + 3) * in + i + 3 * L, a33);
+    }
+
     /** {@code dw[out×in] += dyᵀ·x}, the sum over all n rows, for rows [from, to) of dw. */
     private static void backwardWeightRange(double[] dy, double[] x, double[] dw, int n, int in, int out,
                                             int from, int to) {
         int o = from;
         for (; o + 4 <= to; o += 4) {
             int i = 0;
+            for (; i + 4 * L <= in; i += 4 * L) {
+                backwardWeightBlock(dy, x, dw, n, o, i, in, out);
+            }
             for (; i + 2 * L <= in; i += 2 * L) {
                 DoubleVector a00 = DoubleVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
                 DoubleVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
@@ -211,10 +314,14 @@ public final class Gemm {
                     a20 = v0.fma(d2, a20); a21 = v1.fma(d2, a21);
                     a30 = v0.fma(d3, a30); a31 = v1.fma(d3, a31);
                 }
-                addInto(dw, o * in + i, a00, a01);
-                addInto(dw, (o + 1) * in + i, a10, a11);
-                addInto(dw, (o + 2) * in + i, a20, a21);
-                addInto(dw, (o + 3) * in + i, a30, a31);
+                add(dw, o * in + i, a00);
+                add(dw, o * in + i + L, a01);
+                add(dw, (o + 1) * in + i, a10);
+                add(dw, (o + 1) * in + i + L, a11);
+                add(dw, (o + 2) * in + i, a20);
+                add(dw, (o + 2) * in + i + L, a21);
+                add(dw, (o + 3) * in + i, a30);
+                add(dw, (o + 3) * in + i + L, a31);
             }
             for (; i < in; i++) {
                 for (int k = 0; k < 4; k++) {
@@ -240,9 +347,9 @@ public final class Gemm {
         }
     }
 
-    private static void addInto(double[] a, int offset, DoubleVector v0, DoubleVector v1) {
-        DoubleVector.fromArray(S, a, offset).add(v0).intoArray(a, offset);
-        DoubleVector.fromArray(S, a, offset + L).add(v1).intoArray(a, offset + L);
+    /** {@code a[offset..offset+L) += v}; small enough for C2 to inline, so v stays in a register (a helper taking two vectors was not inlined and boxed them, at a fifth of the speed). */
+    private static void add(double[] a, int offset, DoubleVector v) {
+        DoubleVector.fromArray(S, a, offset).add(v).intoArray(a, offset);
     }
 
     /** {@code Σ_j a[ao+j]·b[bo+j]} over {@code len} elements. */
