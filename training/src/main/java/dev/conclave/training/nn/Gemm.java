@@ -64,7 +64,10 @@ public final class Gemm {
         }
     }
 
-    /** {@code y[t..t+4, o..o+4]}: 16 accumulators, each loaded x and w vector used four times. */
+    /**
+     * {@code y[t..t+4, o..o+4]}: 16 accumulators, each loaded x and w vector used four times; no helper takes
+     * a vector argument, so C2 keeps them all in registers.
+     */
     private static void forwardBlock(double[] x, double[] w, double[] y, int t, int o, int in, int out, int bound) {
         int w0 = o * in, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in;
         int x0 = t * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
@@ -86,28 +89,38 @@ public final class Gemm {
             v = DoubleVector.fromArray(S, x, x3 + i);
             a30 = v.fma(c0, a30); a31 = v.fma(c1, a31); a32 = v.fma(c2, a32); a33 = v.fma(c3, a33);
         }
-        store(x, w, y, x0, w0, in, bound, t * out + o, a00, a01, a02, a03);
-        store(x, w, y, x1, w0, in, bound, (t + 1) * out + o, a10, a11, a12, a13);
-        store(x, w, y, x2, w0, in, bound, (t + 2) * out + o, a20, a21, a22, a23);
-        store(x, w, y, x3, w0, in, bound, (t + 3) * out + o, a30, a31, a32, a33);
+        y[t * out + o] = a00.reduceLanes(VectorOperators.ADD);
+        y[t * out + o + 1] = a01.reduceLanes(VectorOperators.ADD);
+        y[t * out + o + 2] = a02.reduceLanes(VectorOperators.ADD);
+        y[t * out + o + 3] = a03.reduceLanes(VectorOperators.ADD);
+        y[(t + 1) * out + o] = a10.reduceLanes(VectorOperators.ADD);
+        y[(t + 1) * out + o + 1] = a11.reduceLanes(VectorOperators.ADD);
+        y[(t + 1) * out + o + 2] = a12.reduceLanes(VectorOperators.ADD);
+        y[(t + 1) * out + o + 3] = a13.reduceLanes(VectorOperators.ADD);
+        y[(t + 2) * out + o] = a20.reduceLanes(VectorOperators.ADD);
+        y[(t + 2) * out + o + 1] = a21.reduceLanes(VectorOperators.ADD);
+        y[(t + 2) * out + o + 2] = a22.reduceLanes(VectorOperators.ADD);
+        y[(t + 2) * out + o + 3] = a23.reduceLanes(VectorOperators.ADD);
+        y[(t + 3) * out + o] = a30.reduceLanes(VectorOperators.ADD);
+        y[(t + 3) * out + o + 1] = a31.reduceLanes(VectorOperators.ADD);
+        y[(t + 3) * out + o + 2] = a32.reduceLanes(VectorOperators.ADD);
+        y[(t + 3) * out + o + 3] = a33.reduceLanes(VectorOperators.ADD);
+        if (bound < in) {
+            forwardTail(x, w, y, t, o, in, out, bound);
+        }
     }
 
-    /** Reduces one row's four accumulators, adds the scalar tail past {@code bound} and stores them. */
-    private static void store(double[] x, double[] w, double[] y, int xo, int w0, int in, int bound, int yo,
-                              DoubleVector a0, DoubleVector a1, DoubleVector a2, DoubleVector a3) {
-        double s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        double s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-        for (int i = bound; i < in; i++) {
-            double v = x[xo + i];
-            s0 += v * w[w0 + i];
-            s1 += v * w[w0 + in + i];
-            s2 += v * w[w0 + 2 * in + i];
-            s3 += v * w[w0 + 3 * in + i];
+    /** The scalar remainder past {@code bound} of a 4×4 block of y. */
+    private static void forwardTail(double[] x, double[] w, double[] y, int t, int o, int in, int out, int bound) {
+        for (int r = t; r < t + 4; r++) {
+            for (int c = o; c < o + 4; c++) {
+                double sum = 0;
+                for (int i = bound; i < in; i++) {
+                    sum += x[r * in + i] * w[c * in + i];
+                }
+                y[r * out + c] += sum;
+            }
         }
-        y[yo] = s0;
-        y[yo + 1] = s1;
-        y[yo + 2] = s2;
-        y[yo + 3] = s3;
     }
 
     /**
