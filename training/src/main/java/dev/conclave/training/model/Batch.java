@@ -15,6 +15,9 @@ import java.util.List;
 public record Batch(int[] tokens, Documents docs, boolean[] lossMask) {
 
     public Batch {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("a batch needs at least one token");
+        }
         if (tokens.length != docs.rows() || lossMask.length != docs.rows()) {
             throw new IllegalArgumentException(tokens.length + " tokens and " + lossMask.length
                     + " mask entries for documents covering " + docs.rows() + " rows");

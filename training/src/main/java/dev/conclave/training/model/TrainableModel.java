@@ -262,13 +262,17 @@ public final class TrainableModel {
      */
     public void backward(double[] dLogits, double[] dMtpLogits, double auxWeight) {
         if (batch == null) {
-            throw new IllegalStateException("backward before forward");
+            throw new IllegalStateException("backward needs a forward of its own (the backward consumes the saved activations)");
+        }
+        int n = batch.rows();
+        if (dLogits.length < n * vocab || (dMtpLogits != null && dMtpLogits.length < n * vocab)) {
+            throw new IllegalArgumentException("logit gradients need " + n + " x " + vocab + " entries, got "
+                    + dLogits.length + (dMtpLogits == null ? "" : " and " + dMtpLogits.length));
         }
         if ((dMtpLogits != null) != mtpRan) {
             throw new IllegalArgumentException(mtpRan ? "the MTP layer ran: its logits need a gradient"
                     : "the MTP layer did not run in the last forward");
         }
-        int n = batch.rows();
         Arrays.fill(dh, 0, n * hidden, 0);
         head.backward(h, dLogits, n, dh, parallel);
         if (mtpRan) {
@@ -285,10 +289,16 @@ public final class TrainableModel {
             dxNext = swap;
         }
         embedding.backward(batch.tokens(), n, dx);
+        batch = null;
     }
 
-    /** Weights of the objective: aux balance loss (spec default 1e-4; 0 off) and λ for the MTP loss (0 off). */
+    /** Weights of the objective: α of the balance loss and λ of the MTP loss; 0 turns either off. */
     public record LossWeights(double aux, double mtp) {
+
+        /** GLM-4.5's pre-training values (training spec §0): α = 1e-4, λ = 0.3. */
+        public static LossWeights glm45() {
+            return new LossWeights(1e-4, 0.3);
+        }
     }
 
     /**

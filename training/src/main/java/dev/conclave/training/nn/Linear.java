@@ -38,12 +38,9 @@ public final class Linear {
 
     /** Accumulates the parameter gradients and, when {@code dx} is not null, {@code dx += dy·W}. */
     public void backward(double[] x, double[] dy, int n, double[] dx, Parallel p) {
-        Gemm.backwardWeight(dy, x, weight.grad(), n, in, out, p);
+        Gemm.backward(dy, x, weight.value(), weight.grad(), dx, n, in, out, p);
         if (bias != null) {
             Gemm.backwardBias(dy, bias.grad(), n, out);
-        }
-        if (dx != null) {
-            Gemm.backwardInput(dy, weight.value(), dx, n, in, out, p);
         }
     }
 }

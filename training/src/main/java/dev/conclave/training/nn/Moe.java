@@ -13,6 +13,8 @@ import java.util.Arrays;
  */
 public final class Moe {
 
+    private static final Parallel SERIAL = Parallel.serial();
+
     private final Router router;
     private final SwiGlu[] experts;
     private final SwiGlu shared;
@@ -28,6 +30,7 @@ public final class Moe {
     private final double[][] grads;
     private double[] sharedOut = new double[0];
     private double[] dg = new double[0];
+    private int[] teamBound = new int[0];
     private int n;
 
     public Moe(ModelConfig c, ParamSet params, String prefix) {
@@ -56,19 +59,15 @@ public final class Moe {
         n = docs.rows();
         router.forward(m, docs, counted, p);
         groupByExpert();
+        balanceTeam(p.threads());
+        p.forRange(p.threads(), (from, to) -> {
+            for (int e = teamBound[from]; e < teamBound[to]; e++) {
+                expertForward(m, e);
+            }
+        });
         Arrays.fill(y, 0, n * hidden, 0);
         for (int e = 0; e < experts.length; e++) {
-            int rows = count[e];
-            if (rows == 0) {
-                continue;
-            }
-            ensure(e, rows);
-            double[] x = xs[e];
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(m, (assignment[offset[e] + r] / k) * hidden, x, r * hidden, hidden);
-            }
-            experts[e].forward(x, rows, outs[e], p);
-            for (int r = 0; r < rows; r++) {
+            for (int r = 0; r < count[e]; r++) {
                 int a = assignment[offset[e] + r];
                 Gemm.axpy(router.gateOf(a / k, a % k), outs[e], r * hidden, y, (a / k) * hidden, hidden);
             }
@@ -82,6 +81,41 @@ public final class Moe {
                 y[i] += sharedOut[i];
             }
         }
+    }
+
+    /** Gathers expert e's rows of m and runs the expert on them (on the calling thread). */
+    private void expertForward(double[] m, int e) {
+        int rows = count[e];
+        if (rows == 0) {
+            return;
+        }
+        ensure(e, rows);
+        double[] x = xs[e];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(m, (assignment[offset[e] + r] / k) * hidden, x, r * hidden, hidden);
+        }
+        experts[e].forward(x, rows, outs[e], SERIAL);
+    }
+
+    /**
+     * Cuts the experts into one contiguous run per thread with about equal routed rows: experts are small,
+     * so each runs whole on one thread and a step needs one parallel region instead of several per expert.
+     */
+    private void balanceTeam(int threads) {
+        if (teamBound.length != threads + 1) {
+            teamBound = new int[threads + 1];
+        }
+        int total = offset[experts.length];
+        int e = 0;
+        for (int w = 1; w < threads; w++) {
+            long target = (long) total * w / threads;
+            while (e < experts.length && offset[e + 1] <= target) {
+                e++;
+            }
+            teamBound[w] = e;
+        }
+        teamBound[0] = 0;
+        teamBound[threads] = experts.length;
     }
 
     /** Slots {@code t·K + slot} sorted by expert, in token order inside each expert. */
@@ -110,33 +144,46 @@ public final class Moe {
 
     /** Accumulates every parameter gradient and {@code dm += ∂L/∂m}; auxWeight as in {@link Router#backward}. */
     public void backward(double[] dy, double auxWeight, double[] dm, Parallel p) {
+        balanceTeam(p.threads());
+        p.forRange(p.threads(), (from, to) -> {
+            for (int e = teamBound[from]; e < teamBound[to]; e++) {
+                expertBackward(dy, e);
+            }
+        });
         for (int e = 0; e < experts.length; e++) {
-            int rows = count[e];
-            if (rows == 0) {
-                continue;
-            }
-            double[] dOut = grads[e];
-            for (int r = 0; r < rows; r++) {
-                int a = assignment[offset[e] + r];
-                int t = a / k;
-                dg[a] = Gemm.dot(dy, t * hidden, outs[e], r * hidden, hidden);
-                double g = router.gateOf(t, a % k);
-                for (int j = 0; j < hidden; j++) {
-                    dOut[r * hidden + j] = g * dy[t * hidden + j];
-                }
-            }
-            double[] dx = outs[e];
-            Arrays.fill(dx, 0, rows * hidden, 0);
-            experts[e].backward(dOut, dx, p);
-            for (int r = 0; r < rows; r++) {
+            for (int r = 0; r < count[e]; r++) {
                 int t = assignment[offset[e] + r] / k;
-                Gemm.axpy(1, dx, r * hidden, dm, t * hidden, hidden);
+                Gemm.axpy(1, outs[e], r * hidden, dm, t * hidden, hidden);
             }
         }
         if (shared != null) {
             shared.backward(dy, dm, p);
         }
         router.backward(dg, auxWeight, dm, p);
+    }
+
+    /**
+     * Expert e's gate gradients {@code dg = ⟨dy, f_e(m)⟩}, then its backward from {@code g·dy}; its input
+     * gradient replaces its output in {@code outs[e]}.
+     */
+    private void expertBackward(double[] dy, int e) {
+        int rows = count[e];
+        if (rows == 0) {
+            return;
+        }
+        double[] dOut = grads[e];
+        for (int r = 0; r < rows; r++) {
+            int a = assignment[offset[e] + r];
+            int t = a / k;
+            dg[a] = Gemm.dot(dy, t * hidden, outs[e], r * hidden, hidden);
+            double g = router.gateOf(t, a % k);
+            for (int j = 0; j < hidden; j++) {
+                dOut[r * hidden + j] = g * dy[t * hidden + j];
+            }
+        }
+        double[] dx = outs[e];
+        Arrays.fill(dx, 0, rows * hidden, 0);
+        experts[e].backward(dOut, dx, SERIAL);
     }
 
     private void ensure(int e, int rows) {

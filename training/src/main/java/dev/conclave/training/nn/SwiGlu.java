@@ -6,7 +6,7 @@ import java.util.Arrays;
 
 /**
  * The SwiGLU MLP of dense layers, experts and shared experts (training spec §5.3):
- * {@code a = xW_gᵀ, u = xW_uᵀ, h = silu(a) ⊙ u, y = hW_dᵀ}, no biases. The forward keeps a, u and h;
+ * {@code a = xW_gᵀ, u = xW_uᵀ, h = silu(a) ⊙ u, y = hW_dᵀ}, no biases. The forward keeps a, u, σ(a) and h;
  * x must stay unchanged until {@link #backward}.
  */
 public final class SwiGlu {
@@ -20,6 +20,7 @@ public final class SwiGlu {
     private double[] a = new double[0];
     private double[] u = new double[0];
     private double[] h = new double[0];
+    private double[] sigma = new double[0];
     private double[] dh = new double[0];
 
     /** gate_proj, up_proj and down_proj of the HF names {@code prefix + "gate_proj"} etc. */
@@ -38,12 +39,15 @@ public final class SwiGlu {
             a = new double[size];
             u = new double[size];
             h = new double[size];
+            sigma = new double[size];
             dh = new double[size];
         }
         gate.forward(x, n, a, p);
         up.forward(x, n, u, p);
         for (int i = 0; i < n * width; i++) {
-            h[i] = silu(a[i]) * u[i];
+            double sg = 1.0 / (1.0 + Math.exp(-a[i]));
+            sigma[i] = sg;
+            h[i] = a[i] * sg * u[i];
         }
         down.forward(h, n, y, p);
     }
@@ -58,16 +62,12 @@ public final class SwiGlu {
         down.backward(h, dy, n, dh, p);
         for (int i = 0; i < len; i++) {
             double ai = a[i];
-            double s = 1.0 / (1.0 + Math.exp(-ai));
+            double s = sigma[i];
             double du = dh[i] * ai * s;
             a[i] = dh[i] * u[i] * s * (1 + ai * (1 - s));
             u[i] = du;
         }
         gate.backward(x, a, n, dx, p);
         up.backward(x, u, n, dx, p);
-    }
-
-    static double silu(double z) {
-        return z / (1.0 + Math.exp(-z));
     }
 }

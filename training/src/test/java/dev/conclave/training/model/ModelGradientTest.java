@@ -1,6 +1,8 @@
 package dev.conclave.training.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conclave.core.config.ModelConfig;
@@ -89,5 +91,53 @@ class ModelGradientTest {
         assertEquals(model.trainableParams().size(), checked);
         assertTrue(model.params().stream().anyMatch(p -> p.name().equals("model.layers.2.eh_proj.weight")),
                 "the MTP layer's tensors are under model.layers.{num_hidden_layers}");
+    }
+
+    /**
+     * The entry point GRPO uses: a caller's gradient with respect to the logits. Fed the cross-entropy
+     * gradient written out here (softmax − onehot over the masked next tokens, divided by their count), it
+     * gives the same parameter gradients as the built-in objective; a second backward is refused.
+     */
+    @Test
+    void backwardOfCallerLogitGradientsMatchesTheObjective() {
+        ModelConfig c = TinyConfigs.gradCheck();
+        TrainableModel model = TrainableModel.random(c, 2, parallel);
+        randomise(model, 4);
+        Batch batch = packed();
+        model.zeroGrad();
+        model.lossAndBackward(batch, new LossWeights(0, 0));
+        double[][] expected = model.params().stream().map(p -> p.grad().clone()).toArray(double[][]::new);
+
+        model.zeroGrad();
+        TrainableModel.Forward f = model.forward(batch, false);
+        int v = c.vocabSize();
+        double[] dLogits = new double[batch.rows() * v];
+        int targets = 0;
+        for (int t = 0; t + 1 < batch.rows(); t++) {
+            targets += batch.isTarget(t, 1) ? 1 : 0;
+        }
+        for (int t = 0; t < batch.rows(); t++) {
+            if (!batch.isTarget(t, 1)) {
+                continue;
+            }
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < v; j++) {
+                max = Math.max(max, f.logits()[t * v + j]);
+            }
+            double z = 0;
+            for (int j = 0; j < v; j++) {
+                z += Math.exp(f.logits()[t * v + j] - max);
+            }
+            for (int j = 0; j < v; j++) {
+                double p = Math.exp(f.logits()[t * v + j] - max) / z;
+                dLogits[t * v + j] = (p - (j == batch.tokens()[t + 1] ? 1 : 0)) / targets;
+            }
+        }
+        model.backward(dLogits, null, 0);
+        for (int i = 0; i < expected.length; i++) {
+            assertArrayEquals(expected[i], model.params().get(i).grad(), 1e-12,
+                    model.params().get(i).name());
+        }
+        assertThrows(IllegalStateException.class, () -> model.backward(dLogits, null, 0));
     }
 }
