@@ -206,14 +206,15 @@ public final class SftTrainer {
 
     private void charts(TrainingLog log, List<Router> routers, long[][] windowLoads) throws IOException {
         log.chart(out.resolve("loss.png"), "SFT loss", "nats / token", List.of("loss", "ce", "mtp_loss"),
-                List.of("held_out_accuracy", "tokens_per_s"));
+                List.of("held_out_accuracy"));
         if (routers.isEmpty() || windowLoads[0] == null) {
             return;
         }
         String[] names = new String[routers.size()];
         double[][] loads = new double[routers.size()][];
         for (int r = 0; r < routers.size(); r++) {
-            names[r] = routers.get(r).correctionBias().name().replace(".mlp.gate.e_score_correction_bias", "");
+            String layer = routers.get(r).correctionBias().name().replace(".mlp.gate.e_score_correction_bias", "");
+            names[r] = layer.equals("model.layers." + model.config().mtpLayerIndex()) ? layer + " (MTP)" : layer;
             loads[r] = new double[windowLoads[r].length];
             for (int e = 0; e < loads[r].length; e++) {
                 loads[r][e] = windowLoads[r][e];

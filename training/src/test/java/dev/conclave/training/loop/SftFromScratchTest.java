@@ -28,9 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SftFromScratchTest {
 
-    /** hidden 96, 2 layers (dense, then MoE 8 experts top-2 + 1 shared), MTP layer, vocab = tokenizer's. */
+    /** hidden 128, 2 layers (dense, then MoE 8 experts top-2 + 1 shared), MTP layer, vocab = tokenizer's. */
     static ModelConfig additionModel(int vocab) {
-        return new ModelConfig("glm4_moe", vocab, 96, 2, 4, 2, 24, 256, 96, 8, 1, 2, 1, 1, 1, true, 2.5, 10_000,
+        return new ModelConfig("glm4_moe", vocab, 128, 2, 4, 2, 32, 384, 128, 8, 1, 2, 1, 1, 1, true, 2.5, 10_000,
                 0.5, true, true, 1e-5, 256, false, 1, null, List.of(vocab - 1), "float32");
     }
 
@@ -39,34 +39,34 @@ class SftFromScratchTest {
         Addition task = Addition.correct(2);
         Path sft = dir.resolve("train.jsonl");
         Path heldOut = dir.resolve("held-out.jsonl");
-        TaskFiles.writeSft(task, Integer.getInteger("proof.problems", 3000), 1, Split.TRAIN, sft);
-        TaskFiles.writeRl(task, 100, 2, Split.HELD_OUT, heldOut);
+        TaskFiles.writeSft(task, 6000, 1, Split.TRAIN, sft);
+        TaskFiles.writeRl(task, 200, 2, Split.HELD_OUT, heldOut);
         Path tok = dir.resolve("tokenizer");
         GlmTokenizerFiles.train(List.of(sft), 300, tok);
         int vocab = Tokenizer.load(tok.resolve("tokenizer.json")).idBound();
         Path config = dir.resolve("config.json");
         Files.writeString(config, ConfigWriter.toJson(additionModel(vocab), DType.F32));
 
-        long steps = Long.getLong("proof.steps", 150);
-        SftTrainer.Settings settings = new SftTrainer.Settings(steps, 8, 1, new TrainableModel.LossWeights(1e-4, 0.3),
-                1e-3, 7, Integer.getInteger("proof.evalEvery", 0), 0, null);
-        SftRun.Options o = new SftRun.Options(null, config, tok, sft, null, heldOut, dir.resolve("run"), 256,
-                Double.parseDouble(System.getProperty("proof.lr", "3e-3")), 0.05, true, DType.F32, 8, settings);
+        SftTrainer.Settings settings = new SftTrainer.Settings(420, 8, 1, new TrainableModel.LossWeights(1e-4, 0.3),
+                1e-3, 7, 0, 0, null);
+        SftRun.Options o = new SftRun.Options(null, config, tok, sft, null, heldOut, dir.resolve("run"), 128, 3e-3,
+                0.05, true, DType.F32, 8, settings);
         long start = System.nanoTime();
         SftTrainer.Summary s;
         try (Parallel parallel = Parallel.create(2)) {
             s = SftRun.run(o, parallel, e -> {
-                if (e.step() % 10 == 0 || e.heldOutAccuracy() != null) {
-                    System.out.printf("step %d loss %.4f tok/s %.0f acc %s%n", e.step(), e.loss(), e.tokensPerSecond(), e.heldOutAccuracy());
+                if (e.step() % 50 == 0) {
+                    System.out.printf("step %d loss %.4f tok/s %.0f%n", e.step(), e.loss(), e.tokensPerSecond());
                 }
             });
         }
         System.out.printf("held-out greedy %.3f, MTP top-1 %.3f, max/mean %s, %.1f s%n", s.heldOutAccuracy(), s.mtpTop1(),
                 java.util.Arrays.toString(s.maxOverMean()), (System.nanoTime() - start) / 1e9);
-        assertTrue(s.heldOutAccuracy() >= 0.9, "held-out greedy accuracy " + s.heldOutAccuracy());
+        assertTrue(s.heldOutAccuracy() >= 0.95, "held-out greedy accuracy " + s.heldOutAccuracy());
         for (double r : s.maxOverMean()) {
             assertTrue(r <= 1.5, "busiest expert at " + r + "x the mean load");
         }
+        assertTrue(s.mtpTop1() > 0.5, "MTP next-next-token top-1 " + s.mtpTop1());
         assertTrue(Files.size(dir.resolve("run/loss.png")) > 0);
         assertTrue(Files.size(dir.resolve("run/expert-load.png")) > 0);
         try (Checkpoint c = Checkpoint.open(s.checkpoint())) {
