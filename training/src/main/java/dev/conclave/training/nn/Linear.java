@@ -26,12 +26,6 @@ public final class Linear {
 
     public Param weight() { return weight; }
 
-    public Param bias() { return bias; }
-
-    public int in() { return in; }
-
-    public int out() { return out; }
-
     public void forward(double[] x, int n, double[] y, Parallel p) {
         Gemm.forward(x, weight.value(), bias == null ? null : bias.value(), y, n, in, out, p);
     }
