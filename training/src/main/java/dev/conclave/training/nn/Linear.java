@@ -24,6 +24,12 @@ public final class Linear {
         }
     }
 
+    /** The layer {@code name} ({@code name.weight} [out, in], and {@code name.bias} if it has one). */
+    public static Linear create(ParamSet params, String name, int out, int in, boolean bias) {
+        return new Linear(params.create(name + ".weight", Param.Kind.MATRIX, out, in),
+                bias ? params.create(name + ".bias", Param.Kind.VECTOR, out) : null);
+    }
+
     public Param weight() { return weight; }
 
     public void forward(double[] x, int n, double[] y, Parallel p) {
