@@ -3,6 +3,7 @@ package dev.conclave.training.nn;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conclave.training.Param;
+import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
 import java.util.function.DoubleSupplier;
@@ -105,6 +106,23 @@ public final class GradCheck {
             out[i] = std * rnd.nextGaussian();
         }
         return out;
+    }
+
+    /**
+     * Random values with O(1) gradients everywhere, for gradient checks: norm weights near 1, matrices and
+     * biases spread enough that no tiny gradient sinks under the differences' rounding, and a nonzero
+     * correction bias so selection differs from the plain top-k.
+     */
+    public static void randomise(List<Param> params, Random rnd) {
+        for (Param p : params) {
+            if (p.name().endsWith("e_score_correction_bias")) {
+                fill(p, 0, 0.05, rnd);
+            } else if (p.name().endsWith("norm.weight")) {
+                fill(p, 1, 0.2, rnd);
+            } else {
+                fill(p, 0, p.shape().length == 1 ? 0.2 : 0.35, rnd);
+            }
+        }
     }
 
     public static void fill(Param p, double mean, double std, Random rnd) {
