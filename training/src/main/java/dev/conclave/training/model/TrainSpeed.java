@@ -40,7 +40,7 @@ public final class TrainSpeed {
 
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
-        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         try (Parallel parallel = Parallel.create(threads)) {
             run("small", small(), 16, 32, steps, parallel);
             run("medium", medium(), 8, 64, steps, parallel);
@@ -63,7 +63,8 @@ public final class TrainSpeed {
         }
         Batch batch = b.build();
         LossWeights w = LossWeights.glm45();
-        for (int s = 0; s < 3; s++) {
+        // Warm-up: C2 compiles the kernels during the first steps, and its CPU time would count too.
+        for (int s = 0; s < 8; s++) {
             model.lossAndBackward(batch, w);
         }
         OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();

@@ -51,10 +51,10 @@ public final class Attention {
         this.scale = 1.0 / Math.sqrt(d);
         int hidden = c.hiddenSize();
         boolean bias = c.attentionBias();
-        this.qProj = linear(params, prefix + "q_proj", c.qWidth(), hidden, bias);
-        this.kProj = linear(params, prefix + "k_proj", c.kvWidth(), hidden, bias);
-        this.vProj = linear(params, prefix + "v_proj", c.kvWidth(), hidden, bias);
-        this.oProj = linear(params, prefix + "o_proj", hidden, c.qWidth(), false);
+        this.qProj = Linear.create(params, prefix + "q_proj", c.qWidth(), hidden, bias);
+        this.kProj = Linear.create(params, prefix + "k_proj", c.kvWidth(), hidden, bias);
+        this.vProj = Linear.create(params, prefix + "v_proj", c.kvWidth(), hidden, bias);
+        this.oProj = Linear.create(params, prefix + "o_proj", hidden, c.qWidth(), false);
         if (c.useQkNorm()) {
             qNorm = new RmsNorm(params.create(prefix + "q_norm.weight", Param.Kind.VECTOR, d), c.rmsNormEps());
             kNorm = new RmsNorm(params.create(prefix + "k_norm.weight", Param.Kind.VECTOR, d), c.rmsNormEps());
@@ -63,11 +63,6 @@ public final class Attention {
             kNorm = null;
         }
         this.rope = new Rope(d, c.rotaryDim(), c.ropeTheta());
-    }
-
-    static Linear linear(ParamSet params, String name, int out, int in, boolean bias) {
-        return new Linear(params.create(name + ".weight", Param.Kind.MATRIX, out, in),
-                bias ? params.create(name + ".bias", Param.Kind.VECTOR, out) : null);
     }
 
     /** {@code y[n×H] = Attention(a)}; a must stay unchanged until {@link #backward}. */

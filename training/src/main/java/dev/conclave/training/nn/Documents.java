@@ -56,8 +56,6 @@ public final class Documents {
     /** The first row of row t's document: t attends to rows first(t)..t. */
     public int first(int t) { return firstOfRow[t]; }
 
-    public int docOf(int t) { return docOfRow[t]; }
-
     /** RoPE position of row t: its index inside its document. */
     public int position(int t) { return t - firstOfRow[t]; }
 

@@ -24,13 +24,13 @@ public final class Linear {
         }
     }
 
+    /** The layer {@code name} ({@code name.weight} [out, in], and {@code name.bias} if it has one). */
+    public static Linear create(ParamSet params, String name, int out, int in, boolean bias) {
+        return new Linear(params.create(name + ".weight", Param.Kind.MATRIX, out, in),
+                bias ? params.create(name + ".bias", Param.Kind.VECTOR, out) : null);
+    }
+
     public Param weight() { return weight; }
-
-    public Param bias() { return bias; }
-
-    public int in() { return in; }
-
-    public int out() { return out; }
 
     public void forward(double[] x, int n, double[] y, Parallel p) {
         Gemm.forward(x, weight.value(), bias == null ? null : bias.value(), y, n, in, out, p);

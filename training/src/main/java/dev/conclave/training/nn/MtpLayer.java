@@ -44,7 +44,7 @@ public final class MtpLayer {
         double eps = c.rmsNormEps();
         this.enorm = new RmsNorm(params.create(prefix + "enorm.weight", Param.Kind.VECTOR, hidden), eps);
         this.hnorm = new RmsNorm(params.create(prefix + "hnorm.weight", Param.Kind.VECTOR, hidden), eps);
-        this.ehProj = new Linear(params.create(prefix + "eh_proj.weight", Param.Kind.MATRIX, hidden, 2 * hidden), null);
+        this.ehProj = Linear.create(params, prefix + "eh_proj", hidden, 2 * hidden, false);
         this.block = new DecoderLayer(c, params, prefix, true);
         this.sharedHeadNorm = new RmsNorm(params.create(prefix + "shared_head.norm.weight", Param.Kind.VECTOR, hidden), eps);
         this.embedding = embedding;

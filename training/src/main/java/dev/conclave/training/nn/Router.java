@@ -72,13 +72,7 @@ public final class Router {
         this.dsPrime = new double[experts];
     }
 
-    public Param weight() { return gate.weight(); }
-
     public Param correctionBias() { return bias; }
-
-    public int experts() { return experts; }
-
-    public int k() { return k; }
 
     /** Expert of slot {@code slot} of row t, from the last forward. */
     public int expert(int t, int slot) { return chosen[t * k + slot]; }

@@ -26,9 +26,9 @@ public final class SwiGlu {
     /** gate_proj, up_proj and down_proj of the HF names {@code prefix + "gate_proj"} etc. */
     public SwiGlu(ParamSet params, String prefix, int hidden, int width) {
         this.width = width;
-        this.gate = Attention.linear(params, prefix + "gate_proj", width, hidden, false);
-        this.up = Attention.linear(params, prefix + "up_proj", width, hidden, false);
-        this.down = Attention.linear(params, prefix + "down_proj", hidden, width, false);
+        this.gate = Linear.create(params, prefix + "gate_proj", width, hidden, false);
+        this.up = Linear.create(params, prefix + "up_proj", width, hidden, false);
+        this.down = Linear.create(params, prefix + "down_proj", hidden, width, false);
     }
 
     public void forward(double[] x, int n, double[] y, Parallel p) {

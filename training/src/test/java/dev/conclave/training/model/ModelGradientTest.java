@@ -45,18 +45,8 @@ class ModelGradientTest {
                 .build();
     }
 
-    /** Random values with O(1) gradients everywhere; norm weights near 1, a nonzero correction bias. */
     static void randomise(TrainableModel m, long seed) {
-        Random rnd = new Random(seed);
-        for (Param p : m.params()) {
-            if (p.name().endsWith("e_score_correction_bias")) {
-                GradCheck.fill(p, 0, 0.05, rnd);
-            } else if (p.name().endsWith("norm.weight")) {
-                GradCheck.fill(p, 1, 0.2, rnd);
-            } else {
-                GradCheck.fill(p, 0, p.shape().length == 1 ? 0.2 : 0.35, rnd);
-            }
-        }
+        GradCheck.randomise(m.params(), new Random(seed));
     }
 
     @Test

@@ -65,6 +65,43 @@ class PackingAndBalanceTest {
         }
     }
 
+    /** Reused buffers carry nothing from one step to the next, whether the next batch is larger or smaller. */
+    @Test
+    void aStepDoesNotDependOnThePreviousOne() {
+        try (Parallel team = Parallel.create(2)) {
+            aStepDoesNotDependOnThePreviousOne(team);
+        }
+    }
+
+    private static void aStepDoesNotDependOnThePreviousOne(Parallel team) {
+        ModelConfig c = TinyConfigs.gradCheck();
+        TrainableModel model = TrainableModel.random(c, 5, team);
+        ModelGradientTest.randomise(model, 7);
+        LossWeights w = new LossWeights(0.01, 0.3);
+        Batch small = ModelGradientTest.packed();
+        Batch.Builder big = new Batch.Builder();
+        for (int d = 0; d < 5; d++) {
+            int[] tokens = new int[7 + d];
+            boolean[] mask = new boolean[tokens.length];
+            for (int t = 0; t < tokens.length; t++) {
+                tokens[t] = (d * 11 + t * 7) % c.vocabSize();
+                mask[t] = t % 3 != 0;
+            }
+            big.add(tokens, mask);
+        }
+        model.zeroGrad();
+        Losses first = model.lossAndBackward(small, w);
+        double[][] expected = model.params().stream().map(p -> p.grad().clone()).toArray(double[][]::new);
+        model.zeroGrad();
+        model.lossAndBackward(big.build(), w);
+        model.zeroGrad();
+        Losses again = model.lossAndBackward(small, w);
+        assertEquals(first, again);
+        for (int i = 0; i < expected.length; i++) {
+            assertArrayEquals(expected[i], model.params().get(i).grad(), 0, model.params().get(i).name());
+        }
+    }
+
     /** Four experts, top-2; gate row e = 10·unit_e and inputs unit_a + unit_b, so row t picks {a, b}. */
     private static Router handRouter(ParamSet params) {
         ModelConfig c = TinyConfigs.config(32, 16, 1, 2, 1, 8, 24, 8, 4, 1, 2, 1, 1, true, true, true);

@@ -37,19 +37,6 @@ class BackwardTest {
         parallel.close();
     }
 
-    /** Gives every parameter a random value with O(1) gradients; norm weights near 1. */
-    private static void randomise(ParamSet params, Random rnd) {
-        for (Param p : params.all()) {
-            if (p.name().endsWith("e_score_correction_bias")) {
-                GradCheck.fill(p, 0, 0.05, rnd);
-            } else if (p.name().endsWith("norm.weight")) {
-                GradCheck.fill(p, 1, 0.2, rnd);
-            } else {
-                GradCheck.fill(p, 0, p.shape().length == 1 ? 0.2 : 0.4, rnd);
-            }
-        }
-    }
-
     private static void zeroGrads(ParamSet params) {
         params.all().forEach(Param::zeroGrad);
     }
@@ -84,7 +71,7 @@ class BackwardTest {
         Random rnd = new Random(n * 100 + in);
         ParamSet params = new ParamSet();
         Linear lin = new Linear(params.create("w", Param.Kind.MATRIX, out, in), params.create("b", Param.Kind.VECTOR, out));
-        randomise(params, rnd);
+        GradCheck.randomise(params.all(), rnd);
         double[] x = gaussian(n * in, 1, rnd);
         double[] r = gaussian(n * out, 1, rnd);
         double[] y = new double[n * out];
@@ -104,7 +91,7 @@ class BackwardTest {
         Random rnd = new Random(1);
         ParamSet params = new ParamSet();
         RmsNorm norm = new RmsNorm(params.create("norm.weight", Param.Kind.VECTOR, 8), 1e-5);
-        randomise(params, rnd);
+        GradCheck.randomise(params.all(), rnd);
         int rows = 3;
         double[] x = gaussian(rows * 8, 1, rnd);
         double[] r = gaussian(rows * 8, 1, rnd);
@@ -154,7 +141,7 @@ class BackwardTest {
         Random rnd = new Random(3);
         ParamSet params = new ParamSet();
         Attention attn = new Attention(c, params, "self_attn.");
-        randomise(params, rnd);
+        GradCheck.randomise(params.all(), rnd);
         Documents docs = Documents.of(3, 4, 1);
         int n = docs.rows();
         double[] a = gaussian(n * 16, 1, rnd);
@@ -176,7 +163,7 @@ class BackwardTest {
         Random rnd = new Random(4);
         ParamSet params = new ParamSet();
         SwiGlu mlp = new SwiGlu(params, "mlp.", 16, 24);
-        randomise(params, rnd);
+        GradCheck.randomise(params.all(), rnd);
         int n = 5;
         double[] x = gaussian(n * 16, 1, rnd);
         double[] r = gaussian(n * 16, 1, rnd);
@@ -199,7 +186,7 @@ class BackwardTest {
         Random rnd = new Random(5);
         ParamSet params = new ParamSet();
         Router router = new Router(c, params, "gate.");
-        randomise(params, rnd);
+        GradCheck.randomise(params.all(), rnd);
         Documents docs = Documents.of(4, 3);
         int n = docs.rows();
         boolean[] counted = {true, true, true, false, true, true, true};
@@ -232,7 +219,7 @@ class BackwardTest {
         Random rnd = new Random(6);
         ParamSet params = new ParamSet();
         Moe moe = new Moe(c, params, "mlp.");
-        randomise(params, rnd);
+        GradCheck.randomise(params.all(), rnd);
         Documents docs = Documents.of(5, 2);
         int n = docs.rows();
         double[] m = gaussian(n * 16, 1, rnd);
@@ -258,7 +245,7 @@ class BackwardTest {
         ParamSet params = new ParamSet();
         Embedding embedding = new Embedding(params.create("embed_tokens.weight", Param.Kind.EMBEDDING, 32, 16));
         MtpLayer mtp = new MtpLayer(c, params, "model.layers.2.", embedding);
-        randomise(params, rnd);
+        GradCheck.randomise(params.all(), rnd);
         Documents docs = Documents.of(4, 3);
         int n = docs.rows();
         int[] next = {5, 9, 5, 1, 30, 2, 7};
