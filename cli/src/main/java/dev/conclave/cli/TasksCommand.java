@@ -27,7 +27,7 @@ final class TasksCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--task", required = true, description = "one of: addition, carry-bug-addition, sort6, sort-list, calculator")
+    @Option(names = "--task", required = true, description = "one of: addition, addition-forward (most significant digit first), carry-bug-addition, sort6, sort-list, calculator")
     String task;
 
     @Option(names = "--count", defaultValue = "1000", description = "problems per file")

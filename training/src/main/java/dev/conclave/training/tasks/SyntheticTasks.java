@@ -5,7 +5,7 @@ import java.util.List;
 /** The synthetic tasks by name, in their default configurations. */
 public final class SyntheticTasks {
     public static final List<String> NAMES =
-            List.of("addition", "carry-bug-addition", "sort6", "sort-list", "calculator");
+            List.of("addition", "addition-forward", "carry-bug-addition", "sort6", "sort-list", "calculator");
 
     private SyntheticTasks() {
     }
@@ -18,6 +18,7 @@ public final class SyntheticTasks {
     public static SyntheticTask byName(String name, boolean thinking) {
         return switch (name) {
             case "addition" -> new Addition(3, 0, thinking, true);
+            case "addition-forward" -> new Addition(3, 0, thinking, false);
             case "carry-bug-addition" -> new Addition(2, 0.6, thinking, true);
             case "sort6" -> new SortDigits(6);
             case "sort-list" -> new SortList();
