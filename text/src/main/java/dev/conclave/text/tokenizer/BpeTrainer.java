@@ -82,7 +82,8 @@ public final class BpeTrainer {
 
     /**
      * Counts a corpus file: a {@code .jsonl} file holds one JSON object per line, either with a string field
-     * {@code text} (a document) or chat {@code messages} (each message's content and reasoning_content count);
+     * {@code text} (a document) or chat {@code messages} (each message's content, reasoning_content and tool calls
+     * count, and the sample's {@code tools} as JSON, since the chat template renders them into the prompt);
      * any other file is one UTF-8 document.
      */
     public void addFile(Path file) throws IOException {
@@ -117,6 +118,12 @@ public final class BpeTrainer {
                                 addText(m.get(field).asText());
                             }
                         }
+                        for (JsonNode call : m.path("tool_calls")) {
+                            addText(call.path("function").toString());
+                        }
+                    }
+                    for (JsonNode tool : doc.path("tools")) {
+                        addText(tool.toString());
                     }
                 } else {
                     throw new IOException(file + ":" + number + ": expected an object with a string field \"text\""
