@@ -19,18 +19,18 @@ import java.util.List;
  * The MTP layer at (h_i, t_{i+1}) is then the main model at position i+1 without token t_0 in its context:
  * close to the target, not equal to it.
  */
-final class SelfDraftingCheckpoint {
+public final class SelfDraftingCheckpoint {
 
     private SelfDraftingCheckpoint() {
     }
 
-    static ModelConfig config() {
+    public static ModelConfig config() {
         return new ModelConfig("glm4_moe", 96, 32, 1, 4, 2, 8, 64, 16, 4, 1, 2, 1, 1, 0,
                 true, 2.5, 10_000, 0.5, true, true, 1e-5, 512, false, 1, 0, List.of(1), "float32");
     }
 
     /** Writes the checkpoint into {@code parent}/model (and the random model it starts from into {@code parent}/random). */
-    static Path write(Path parent, long seed) throws IOException {
+    public static Path write(Path parent, long seed) throws IOException {
         ModelConfig c = config();
         Path random = parent.resolve("random");
         Path dir = parent.resolve("model");

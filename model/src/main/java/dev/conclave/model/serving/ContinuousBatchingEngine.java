@@ -2,14 +2,15 @@ package dev.conclave.model.serving;
 
 import dev.conclave.core.config.ModelConfig;
 import dev.conclave.model.ContextBudget;
+import dev.conclave.model.DecodeStep;
 import dev.conclave.model.InProcessPipeline;
+import dev.conclave.model.MtpStats;
 import dev.conclave.model.Sampler;
-import dev.conclave.model.Sequence;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 
@@ -21,19 +22,30 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Admission control: each request reserves the KV cache its prompt plus token budget can reach; a
  * request whose reservation exceeds the whole budget is refused at once, one that does not fit beside the
  * running ones waits in arrival order. Cancelled requests leave at the next step.
+ *
+ * <p>With MTP drafts on, each decoding request feeds its pending token and drafts, and {@link DecodeStep}
+ * verifies them all in the step's one forward, so requests emit different numbers of tokens per step; the
+ * engine hands them to the listener one at a time and stops exactly at a stop id or the token budget. The
+ * drafts never reach past a request's budget, so its reservation (MTP cache included) covers them.
  */
 public final class ContinuousBatchingEngine implements TokenEngine {
 
-    /** Limits of one engine: KV-cache bytes, sequences per step, prompt tokens per step. */
-    public record Settings(long kvBudgetBytes, int maxSequences, int prefillChunk) {
+    /** Limits of one engine: KV-cache bytes, sequences per step, prompt tokens per step; MTP drafts per step. */
+    public record Settings(long kvBudgetBytes, int maxSequences, int prefillChunk, int mtpDrafts) {
         public Settings {
-            if (kvBudgetBytes <= 0 || maxSequences < 1 || prefillChunk < 1) {
-                throw new IllegalArgumentException("engine limits must be positive: " + this);
+            if (kvBudgetBytes <= 0 || maxSequences < 1 || prefillChunk < 1 || mtpDrafts < 0) {
+                throw new IllegalArgumentException("engine limits must be positive (MTP drafts >= 0): " + this);
             }
+        }
+
+        public Settings(long kvBudgetBytes, int maxSequences, int prefillChunk) {
+            this(kvBudgetBytes, maxSequences, prefillChunk, 0);
         }
     }
 
     private final InProcessPipeline pipeline;
+    private final DecodeStep decode;
+    private final MtpStats mtpStats;
     private final Settings settings;
     private final long kvBytesPerToken;
     private final int context;
@@ -46,6 +58,8 @@ public final class ContinuousBatchingEngine implements TokenEngine {
 
     public ContinuousBatchingEngine(InProcessPipeline pipeline, Settings settings) {
         this.pipeline = pipeline;
+        this.decode = new DecodeStep(pipeline, settings.mtpDrafts());
+        this.mtpStats = new MtpStats(settings.mtpDrafts());
         this.settings = settings;
         ModelConfig c = pipeline.config();
         int cachedLayers = c.numHiddenLayers() + (pipeline.hasMtp() ? 1 : 0);
@@ -57,6 +71,11 @@ public final class ContinuousBatchingEngine implements TokenEngine {
     @Override
     public int vocab() {
         return pipeline.vocab();
+    }
+
+    @Override
+    public Optional<MtpStats> mtpStats() {
+        return decode.drafts() == 0 ? Optional.empty() : Optional.of(mtpStats);
     }
 
     @Override
@@ -118,8 +137,9 @@ public final class ContinuousBatchingEngine implements TokenEngine {
             Job job = it.next();
             if (job.cancelled) {
                 it.remove();
-                release(job);
+                mtpStats.add(job.lane.stats());
                 job.finish(TokenListener.FinishReason.CANCELLED);
+                release(job);
             }
         }
     }
@@ -130,35 +150,30 @@ public final class ContinuousBatchingEngine implements TokenEngine {
                 && reserved + waiting.peek().reservation <= settings.kvBudgetBytes()) {
             Job job = waiting.poll();
             reserved += job.reservation;
-            job.sequence = pipeline.newSequence();
+            job.lane = decode.lane(job.request.prompt(), job.sampler, job.budget);
             running.add(job);
         }
     }
 
     private void step() {
         List<Job> batch = new ArrayList<>();
-        List<Sequence> sequences = new ArrayList<>();
-        List<int[]> tokens = new ArrayList<>();
+        List<DecodeStep.Lane> lanes = new ArrayList<>();
+        int[] chunks = new int[running.size()];
         int prefillLeft = settings.prefillChunk();
         for (Job job : running) {
-            int[] next;
-            if (job.prefilled < job.request.prompt().length) {
+            int left = job.lane.promptLeft();
+            if (left > 0) {
                 if (prefillLeft == 0) {
                     continue;
                 }
-                int n = Math.min(prefillLeft, job.request.prompt().length - job.prefilled);
-                next = Arrays.copyOfRange(job.request.prompt(), job.prefilled, job.prefilled + n);
-                prefillLeft -= n;
-            } else {
-                next = new int[] {job.last};
+                chunks[batch.size()] = Math.min(prefillLeft, left);
+                prefillLeft -= chunks[batch.size()];
             }
             batch.add(job);
-            sequences.add(job.sequence);
-            tokens.add(next);
+            lanes.add(job.lane);
         }
-        InProcessPipeline.StepOutput out;
         try {
-            out = pipeline.step(sequences, tokens, InProcessPipeline.Logits.LAST_PER_SEQUENCE);
+            decode.run(lanes, chunks);
         } catch (RuntimeException e) {
             // The batch's caches may be half-written: these requests cannot continue; the others can.
             for (Job job : batch) {
@@ -168,32 +183,29 @@ public final class ContinuousBatchingEngine implements TokenEngine {
             }
             return;
         }
-        for (int s = 0; s < batch.size(); s++) {
-            Job job = batch.get(s);
-            boolean wasPrefill = job.prefilled < job.request.prompt().length;
-            if (wasPrefill) {
-                job.prefilled += tokens.get(s).length;
-                if (job.prefilled < job.request.prompt().length) {
-                    continue;
+        for (Job job : batch) {
+            for (int token : job.lane.emitted()) {
+                if (job.produced == 0) {
+                    job.firstTokenNanos = System.nanoTime();
                 }
-            }
-            int token = job.sampler.sample(out.logitsOf(s, pipeline.vocab()));
-            job.last = token;
-            job.produced++;
-            job.listener.onToken(token);
-            TokenListener.FinishReason reason = job.request.stopIds().contains(token) ? TokenListener.FinishReason.STOP
-                    : job.produced >= job.budget ? TokenListener.FinishReason.LENGTH : null;
-            if (reason != null) {
-                running.remove(job);
-                release(job);
-                job.finish(reason);
+                job.produced++;
+                job.listener.onToken(token);
+                TokenListener.FinishReason reason = job.request.stopIds().contains(token) ? TokenListener.FinishReason.STOP
+                        : job.produced >= job.budget ? TokenListener.FinishReason.LENGTH : null;
+                if (reason != null) {
+                    running.remove(job);
+                    mtpStats.add(job.lane.stats());
+                    job.finish(reason);
+                    release(job);
+                    break;
+                }
             }
         }
     }
 
     private void release(Job job) {
         reserved -= job.reservation;
-        job.sequence = null;
+        job.lane = null;
     }
 
     @Override
@@ -217,10 +229,9 @@ public final class ContinuousBatchingEngine implements TokenEngine {
         final int positions;
         final long reservation;
         volatile boolean cancelled;
-        Sequence sequence;
-        int prefilled;
+        DecodeStep.Lane lane;
         int produced;
-        int last;
+        long firstTokenNanos;
 
         Job(GenerationRequest request, TokenListener listener) {
             this.request = request;
@@ -232,7 +243,9 @@ public final class ContinuousBatchingEngine implements TokenEngine {
         }
 
         void finish(TokenListener.FinishReason reason) {
-            listener.onFinish(reason, new TokenListener.Usage(request.prompt().length, produced));
+            MtpStats mtp = lane == null || decode.drafts() == 0 ? null : lane.stats().copy();
+            long decodeNanos = produced < 2 ? 0 : System.nanoTime() - firstTokenNanos;
+            listener.onFinish(reason, new TokenListener.Usage(request.prompt().length, produced, mtp, decodeNanos));
         }
     }
 }

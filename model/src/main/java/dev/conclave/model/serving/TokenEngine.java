@@ -1,5 +1,8 @@
 package dev.conclave.model.serving;
 
+import dev.conclave.model.MtpStats;
+import java.util.Optional;
+
 /**
  * The serving engine seen from the API layer: requests go in as token ids and come out as token ids,
  * scheduled together (continuous batching) with the other requests in flight.
@@ -14,6 +17,11 @@ public interface TokenEngine extends AutoCloseable {
 
     /** Vocabulary size of the model. */
     int vocab();
+
+    /** The engine's speculative-decoding counters over finished requests, when it drafts with MTP. */
+    default Optional<MtpStats> mtpStats() {
+        return Optional.empty();
+    }
 
     @Override
     void close();
