@@ -63,6 +63,24 @@ public final class MtpStats {
         return tokens;
     }
 
+    /** Drafts proposed over all positions. */
+    public synchronized long proposedTotal() {
+        long n = 0;
+        for (long p : proposed) {
+            n += p;
+        }
+        return n;
+    }
+
+    /** Drafts accepted over all positions. */
+    public synchronized long acceptedTotal() {
+        long n = 0;
+        for (long a : accepted) {
+            n += a;
+        }
+        return n;
+    }
+
     public synchronized long proposed(int position) {
         return proposed[position];
     }

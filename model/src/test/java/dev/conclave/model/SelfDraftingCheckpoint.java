@@ -67,16 +67,20 @@ public final class SelfDraftingCheckpoint {
                     } else {
                         values = source.tensor(name).toFloatArray();
                     }
-                    float[] v = values;
-                    int[] at = {0};
-                    out.write(name, (chunk, count) -> {
-                        System.arraycopy(v, at[0], chunk, 0, count);
-                        at[0] += count;
-                    });
+                    out.write(name, source(values));
                 }
             }
         }
         return dir;
+    }
+
+    /** The values of {@code v} in order, for {@link SafetensorsWriter#write}. */
+    static SafetensorsWriter.FloatSource source(float[] v) {
+        int[] at = {0};
+        return (chunk, count) -> {
+            System.arraycopy(v, at[0], chunk, 0, count);
+            at[0] += count;
+        };
     }
 
     private static float[] unitRmsRows(float[] table, int h) {

@@ -10,7 +10,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 
@@ -54,6 +53,8 @@ public final class ContinuousBatchingEngine implements TokenEngine {
     private final List<Job> running = new ArrayList<>();
     private final Thread loop;
     private volatile boolean closed;
+    private volatile long decodeTokens;
+    private volatile long decodeNanos;
     private long reserved;
 
     public ContinuousBatchingEngine(InProcessPipeline pipeline, Settings settings) {
@@ -74,8 +75,8 @@ public final class ContinuousBatchingEngine implements TokenEngine {
     }
 
     @Override
-    public Optional<MtpStats> mtpStats() {
-        return decode.drafts() == 0 ? Optional.empty() : Optional.of(mtpStats);
+    public EngineStats stats() {
+        return new EngineStats(decodeTokens, decodeNanos, decode.drafts() == 0 ? null : mtpStats.copy());
     }
 
     @Override
@@ -244,8 +245,13 @@ public final class ContinuousBatchingEngine implements TokenEngine {
 
         void finish(TokenListener.FinishReason reason) {
             MtpStats mtp = lane == null || decode.drafts() == 0 ? null : lane.stats().copy();
-            long decodeNanos = produced < 2 ? 0 : System.nanoTime() - firstTokenNanos;
-            listener.onFinish(reason, new TokenListener.Usage(request.prompt().length, produced, mtp, decodeNanos));
+            long nanos = produced < 2 ? 0 : System.nanoTime() - firstTokenNanos;
+            if (nanos > 0) {
+                // Only the engine thread writes; the metrics endpoint reads.
+                decodeTokens += produced - 1;
+                decodeNanos += nanos;
+            }
+            listener.onFinish(reason, new TokenListener.Usage(request.prompt().length, produced, mtp, nanos));
         }
     }
 }

@@ -1,7 +1,5 @@
 package dev.conclave.model.serving;
 
-import dev.conclave.model.MtpStats;
-import java.util.Optional;
 
 /**
  * The serving engine seen from the API layer: requests go in as token ids and come out as token ids,
@@ -18,9 +16,9 @@ public interface TokenEngine extends AutoCloseable {
     /** Vocabulary size of the model. */
     int vocab();
 
-    /** The engine's speculative-decoding counters over finished requests, when it drafts with MTP. */
-    default Optional<MtpStats> mtpStats() {
-        return Optional.empty();
+    /** Counters over the engine's finished requests. */
+    default EngineStats stats() {
+        return EngineStats.NONE;
     }
 
     @Override

@@ -112,7 +112,7 @@ class SpeculativeEngineTest {
                 assertNotNull(c.usage.mtp(), "usage carries the request's MTP counters");
                 assertTrue(c.usage.mtp().steps() > 0 && c.usage.mtp().tokens() <= 20 + r - 1, c.usage.mtp().toString());
             }
-            MtpStats all = engine.mtpStats().orElseThrow();
+            MtpStats all = engine.stats().mtp();
             for (int d = 0; d < 3; d++) {
                 assertTrue(all.accepted(d) > 0 && all.accepted(d) < all.proposed(d), "position " + d + ": " + all);
             }
