@@ -54,6 +54,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Prompt tokens per step, so decode stays responsive (default ${DEFAULT-VALUE}).")
     int prefillChunk;
 
+    @Option(names = "--mtp", paramLabel = "N", defaultValue = "0",
+            description = "Speculative decoding with N chained MTP drafts per step (default 0: off).")
+    int mtp;
+
     @Option(names = "--max-concurrent-requests", defaultValue = "" + ServerSettings.DEFAULT_MAX_CONCURRENT_REQUESTS,
             description = "Completion requests in flight before answering 429 (default ${DEFAULT-VALUE}).")
     int maxConcurrentRequests;
@@ -87,7 +91,7 @@ final class ServeCommand implements Callable<Integer> {
             ChatTemplate template = ChatTemplate.load(model.model);
             ModelConfig c = loaded.pipeline().config();
             var engine = new ContinuousBatchingEngine(loaded.pipeline(),
-                    new ContinuousBatchingEngine.Settings(kvBudgetMiB << 20, maxSequences, prefillChunk));
+                    new ContinuousBatchingEngine.Settings(kvBudgetMiB << 20, maxSequences, prefillChunk, mtp));
             String key = ApiKeys.resolve(apiKey);
             var settings = new ServerSettings(servedName != null ? servedName : model.model.getFileName().toString(),
                     c.maxPositionEmbeddings(), new HashSet<>(c.eosTokenIds()), Optional.ofNullable(key))
