@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -40,7 +41,7 @@ public final class ScriptedCheckpoint {
         if (chain.length > HIDDEN) {
             throw new IllegalArgumentException("a chain of " + chain.length + " tokens needs more than " + HIDDEN + " dims");
         }
-        if (java.util.Arrays.stream(chain).distinct().count() != chain.length || java.util.Arrays.stream(chain).anyMatch(t -> t == wrong)) {
+        if (Arrays.stream(chain).distinct().count() != chain.length || Arrays.stream(chain).anyMatch(t -> t == wrong)) {
             throw new IllegalArgumentException("chain tokens must be distinct and differ from the wrong draft");
         }
         ModelConfig c = new ModelConfig("glm4_moe", vocab, HIDDEN, 1, 4, 2, 8, 64, 8, 4, 1, 2, 1, 1, 0,
@@ -88,7 +89,7 @@ public final class ScriptedCheckpoint {
                         values = new float[(int) t.numel()];
                     } else if (name.endsWith("norm.weight")) {
                         values = new float[(int) t.numel()];
-                        java.util.Arrays.fill(values, 1);
+                        Arrays.fill(values, 1);
                     } else {
                         values = t.toFloatArray();
                     }

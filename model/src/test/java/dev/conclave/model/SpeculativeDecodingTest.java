@@ -9,7 +9,6 @@ import dev.conclave.core.checkpoint.Checkpoint;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.core.testing.Fixtures;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -83,9 +83,12 @@ class SpeculativeDecodingTest {
 
     private static InProcessPipeline selfDrafting;
 
+    @TempDir
+    static Path tmp;
+
     private static InProcessPipeline selfDrafting() throws IOException {
         if (selfDrafting == null) {
-            Path dir = SelfDraftingCheckpoint.write(Files.createTempDirectory("conclave-self-drafting-"), 11);
+            Path dir = SelfDraftingCheckpoint.write(tmp, 11);
             Checkpoint c = Checkpoint.open(dir);
             CHECKPOINTS.put("self-drafting", c);
             selfDrafting = InProcessPipeline.load(c, parallel);

@@ -12,7 +12,7 @@ import dev.conclave.model.InProcessPipeline;
 import dev.conclave.model.MtpStats;
 import dev.conclave.model.Sampler;
 import dev.conclave.model.SelfDraftingCheckpoint;
-import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The batching engine with MTP drafts, on a model whose drafts are often right, so that requests in one
@@ -34,9 +35,12 @@ class SpeculativeEngineTest {
     private static Parallel parallel;
     private static InProcessPipeline reference;
 
+    @TempDir
+    static Path tmp;
+
     @BeforeAll
     static void load() throws Exception {
-        checkpoint = Checkpoint.open(SelfDraftingCheckpoint.write(Files.createTempDirectory("conclave-engine-mtp-"), 11));
+        checkpoint = Checkpoint.open(SelfDraftingCheckpoint.write(tmp, 11));
         parallel = Parallel.create(2);
         reference = InProcessPipeline.load(checkpoint, parallel);
     }
