@@ -17,9 +17,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,38 +46,6 @@ class SpeculativeEngineTest {
     static void close() {
         parallel.close();
         checkpoint.close();
-    }
-
-    private static final class Collector implements TokenListener {
-        final List<Integer> tokens = new CopyOnWriteArrayList<>();
-        final CompletableFuture<FinishReason> finished = new CompletableFuture<>();
-        volatile Usage usage;
-        volatile String error;
-
-        @Override
-        public void onToken(int id) {
-            tokens.add(id);
-        }
-
-        @Override
-        public void onFinish(FinishReason reason, Usage usage) {
-            this.usage = usage;
-            finished.complete(reason);
-        }
-
-        @Override
-        public void onError(String message) {
-            error = message;
-            finished.complete(null);
-        }
-
-        FinishReason await() throws Exception {
-            return finished.get(60, TimeUnit.SECONDS);
-        }
-
-        int[] ids() {
-            return tokens.stream().mapToInt(Integer::intValue).toArray();
-        }
     }
 
     private static int[] prompt(int seed, int length) {
