@@ -1,5 +1,6 @@
 package dev.conclave.api.openai;
 
+import dev.conclave.model.MtpStats;
 import dev.conclave.model.serving.GenerationRequest;
 import dev.conclave.model.serving.TokenEngine;
 import dev.conclave.model.serving.TokenListener;
@@ -16,6 +17,8 @@ public final class ScriptedEngine implements TokenEngine {
     public volatile String error;
     public volatile boolean endless;
     public volatile GenerationRequest lastRequest;
+    /** When set, every usage reports these MTP counters and a decode time of 0.5 s. */
+    public volatile MtpStats mtp;
     public final CountDownLatch cancelled = new CountDownLatch(1);
 
     @Override
@@ -56,8 +59,9 @@ public final class ScriptedEngine implements TokenEngine {
         };
     }
 
-    private static TokenListener.Usage usage(GenerationRequest request, int n) {
-        return new TokenListener.Usage(request.prompt().length, n);
+    private TokenListener.Usage usage(GenerationRequest request, int n) {
+        return mtp == null ? new TokenListener.Usage(request.prompt().length, n)
+                : new TokenListener.Usage(request.prompt().length, n, mtp, 500_000_000L);
     }
 
     private static void sleep() {

@@ -99,10 +99,24 @@ class SpeculativeToolCallStreamTest {
                 }
                 assertEquals(Json.MAPPER.readTree(ARGUMENTS), Json.MAPPER.readTree(arguments.toString()));
                 assertTrue(deltas > 3, "the arguments streamed in pieces: " + deltas);
+
+                String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                assertTrue(metric(metrics, "conclave_mtp_draft_tokens_total{position=\"1\"}") >= 2, metrics);
+                assertTrue(metric(metrics, "conclave_mtp_accepted_tokens_total{position=\"3\"}")
+                        < metric(metrics, "conclave_mtp_draft_tokens_total{position=\"3\"}"), metrics);
+                assertTrue(metric(metrics, "conclave_mtp_mean_tokens_per_step") > 1, metrics);
+                assertTrue(metric(metrics, "conclave_decode_tokens_total") >= 2 * 17, metrics);
             } finally {
                 server.close();
             }
         }
+    }
+
+    private static double metric(String metrics, String name) {
+        return metrics.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(l.split(" ")[1]))
+                .findFirst().orElseThrow(() -> new AssertionError("no " + name + " in " + metrics));
     }
 
     private static String post(OpenAiServer server, String body) throws Exception {
