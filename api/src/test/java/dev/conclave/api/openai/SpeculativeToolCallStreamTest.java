@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.conclave.core.checkpoint.Checkpoint;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.model.InProcessPipeline;
-import dev.conclave.model.ScriptedCheckpoint;
+import dev.conclave.model.MarkovCheckpoint;
 import dev.conclave.model.serving.ContinuousBatchingEngine;
 import dev.conclave.text.tokenizer.Tokenizer;
 import java.net.URI;
@@ -65,7 +65,7 @@ class SpeculativeToolCallStreamTest {
     void toolCallArgumentsStreamWholeWhileDraftsAreRejectedMidCall(double temperature) throws Exception {
         Tokenizer tokenizer = TinyTokenizer.create(dir, PIECES);
         // Wrong drafts at every other token from the arg key to the closing tags.
-        Path model = ScriptedCheckpoint.write(dir.resolve("checkpoint"), TinyTokenizer.VOCAB + PIECES.size(), chain(),
+        Path model = MarkovCheckpoint.scripted(dir.resolve("checkpoint"), TinyTokenizer.VOCAB + PIECES.size(), chain(),
                 Set.of(3, 5, 7, 9, 11, 13, 15), 'X');
         PromptRenderer renderer = (messages, tools, generation, extra) -> "[gMASK]<|user|>weather?<|assistant|>";
         ServerSettings settings = new ServerSettings("glm-test", 512, Set.of(TinyTokenizer.ENDOFTEXT, TinyTokenizer.USER),

@@ -14,38 +14,34 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A checkpoint whose greedy output is a given chain of distinct token ids, and whose MTP layer drafts the
- * chain too except right after chosen chain positions, where it drafts a wrong token: a real model for
- * tests that need a known output and drafts rejected at known places.
+ * Real checkpoints whose next-token logits depend only on the current token, given as tables: the main
+ * model's and, separately, the MTP layer's draft. Tests then know the exact output distribution and where
+ * drafts go wrong.
  *
  * <p>Each layer's {@code o_proj} and {@code down_proj} (routed and shared experts) are zero, so attention
- * and MoE add nothing and the residual stream is the current token's embedding. Chain token i embeds as
- * {@code sqrt(H)·e_i}; {@code lm_head} row {@code chain[i+1]} is {@code 4·e_i}, so the argmax after
- * {@code chain[i]} is {@code chain[i+1]}. The MTP layer reads only the next token ({@code eh_proj = [I | 0]})
- * and its head is the lm_head with the rows moved for the wrong positions.
+ * and MoE add nothing and the residual stream is the current token's embedding. A token with slot s embeds
+ * as {@code sqrt(H)·e_s} (all norms are 1, so it stays so), and {@code lm_head[v, s] = target[s][v] / sqrt(H)}
+ * makes the logits after it {@code target[s]}. The MTP layer reads only the next token
+ * ({@code eh_proj = [I | 0]}), so its draft logits after input token with slot s are {@code draft[s]}.
  */
-public final class ScriptedCheckpoint {
+public final class MarkovCheckpoint {
 
     private static final int HIDDEN = 64;
-    /** Head entries of 4 give the scripted token a logit of 4·sqrt(64) = 32 over 0: sampling at temperature 1 follows it too. */
-    private static final float SHARPNESS = 4;
 
-    private ScriptedCheckpoint() {
+    private MarkovCheckpoint() {
     }
 
     /**
-     * Writes the model into {@code parent}/model (and its random start into {@code parent}/random).
-     * {@code wrongAfter} holds chain positions i whose draft for position i+1 is {@code wrong} instead.
+     * Writes the model into {@code parent}/model (and its random start into {@code parent}/random):
+     * {@code slot[t]} is token t's row of the tables (-1: a token that embeds as zero, all logits 0 after it).
      */
-    public static Path write(Path parent, int vocab, int[] chain, Set<Integer> wrongAfter, int wrong) throws IOException {
-        if (chain.length > HIDDEN) {
-            throw new IllegalArgumentException("a chain of " + chain.length + " tokens needs more than " + HIDDEN + " dims");
-        }
-        if (Arrays.stream(chain).distinct().count() != chain.length || Arrays.stream(chain).anyMatch(t -> t == wrong)) {
-            throw new IllegalArgumentException("chain tokens must be distinct and differ from the wrong draft");
+    public static Path write(Path parent, int vocab, int[] slot, float[][] target, float[][] draft, int eos)
+            throws IOException {
+        if (target.length > HIDDEN || draft.length != target.length) {
+            throw new IllegalArgumentException("at most " + HIDDEN + " slots, the same number in both tables");
         }
         ModelConfig c = new ModelConfig("glm4_moe", vocab, HIDDEN, 1, 4, 2, 8, 64, 8, 4, 1, 2, 1, 1, 0,
-                true, 2.5, 10_000, 0.5, true, true, 1e-5, 512, false, 1, 0, List.of(chain[chain.length - 1]), "float32");
+                true, 2.5, 10_000, 0.5, true, true, 1e-5, 512, false, 1, 0, List.of(eos), "float32");
         Path random = parent.resolve("random");
         Path dir = parent.resolve("model");
         RandomCheckpoint.write(c, new RandomCheckpoint.Options(DType.F32, 5, true, 0), random, f -> { });
@@ -54,13 +50,17 @@ public final class ScriptedCheckpoint {
 
         float root = (float) Math.sqrt(HIDDEN);
         float[] embedding = new float[vocab * HIDDEN];
+        for (int t = 0; t < vocab; t++) {
+            if (slot[t] >= 0) {
+                embedding[t * HIDDEN + slot[t]] = root;
+            }
+        }
         float[] head = new float[vocab * HIDDEN];
         float[] mtpHead = new float[vocab * HIDDEN];
-        for (int i = 0; i < chain.length; i++) {
-            embedding[chain[i] * HIDDEN + i] = root;
-            if (i + 1 < chain.length) {
-                head[chain[i + 1] * HIDDEN + i] = SHARPNESS;
-                mtpHead[(wrongAfter.contains(i) ? wrong : chain[i + 1]) * HIDDEN + i] = SHARPNESS;
+        for (int s = 0; s < target.length; s++) {
+            for (int v = 0; v < vocab; v++) {
+                head[v * HIDDEN + s] = target[s][v] / root;
+                mtpHead[v * HIDDEN + s] = draft[s][v] / root;
             }
         }
         String mtp = "model.layers.1.";
@@ -98,5 +98,31 @@ public final class ScriptedCheckpoint {
             }
         }
         return dir;
+    }
+
+    /** Logit of the scripted token over 0 for every other: sampling at temperature 1 follows the script too. */
+    private static final float SCRIPTED_LOGIT = 32;
+
+    /**
+     * A model whose greedy output after {@code chain[0]} is the rest of {@code chain} (distinct ids, the last
+     * also its eos), and whose MTP layer drafts the chain except after the positions in {@code wrongAfter},
+     * where it drafts {@code wrong}.
+     */
+    public static Path scripted(Path parent, int vocab, int[] chain, Set<Integer> wrongAfter, int wrong) throws IOException {
+        if (Arrays.stream(chain).distinct().count() != chain.length || Arrays.stream(chain).anyMatch(t -> t == wrong)) {
+            throw new IllegalArgumentException("chain tokens must be distinct and differ from the wrong draft");
+        }
+        int[] slot = new int[vocab];
+        Arrays.fill(slot, -1);
+        float[][] target = new float[chain.length][vocab];
+        float[][] draft = new float[chain.length][vocab];
+        for (int i = 0; i < chain.length; i++) {
+            slot[chain[i]] = i;
+            if (i + 1 < chain.length) {
+                target[i][chain[i + 1]] = SCRIPTED_LOGIT;
+                draft[i][wrongAfter.contains(i) ? wrong : chain[i + 1]] = SCRIPTED_LOGIT;
+            }
+        }
+        return write(parent, vocab, slot, target, draft, chain[chain.length - 1]);
     }
 }
