@@ -39,6 +39,24 @@ public final class KvCache {
         length++;
     }
 
+    /** Drops every position from {@code newLength} on: the entries of rejected speculative drafts. */
+    public void truncate(int newLength) {
+        if (newLength < 0 || newLength > length) {
+            throw new IllegalArgumentException("cannot truncate a KV cache of " + length + " positions to " + newLength);
+        }
+        length = newLength;
+    }
+
+    /** Element {@code i} of the key row at {@code position}. */
+    public float keyAt(int position, int i) {
+        return keys[position * width + i];
+    }
+
+    /** Element {@code i} of the value row at {@code position}. */
+    public float valueAt(int position, int i) {
+        return values[position * width + i];
+    }
+
     float[] keys() {
         return keys;
     }

@@ -4,7 +4,9 @@ import dev.conclave.actors.ClusterClient;
 import dev.conclave.actors.Orchestrator;
 import dev.conclave.core.bench.MemoryBandwidth;
 import dev.conclave.core.config.ModelConfig;
+import dev.conclave.model.Generator;
 import dev.conclave.model.InProcessPipeline;
+import dev.conclave.model.MtpStats;
 import dev.conclave.model.Sampler;
 import dev.conclave.model.Sequence;
 import dev.conclave.placement.PlacementLoader;
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -52,6 +55,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Also time the same prompt through this running cluster (e.g. local-3-node.conf).")
     Path cluster;
 
+    @Option(names = "--mtp", paramLabel = "N", defaultValue = "0",
+            description = "Also decode with 1..N chained MTP drafts per step, side by side with no MTP (greedy, same prompt).")
+    int mtp;
+
     @Option(names = "--json", description = "Print the figures as JSON.")
     boolean json;
 
@@ -62,6 +69,9 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         if (prompt < 1 || gen < 1 || repeats < 1 || bandwidthMiB < 1) {
             throw new IllegalArgumentException("--prompt, --gen, --repeats and --bandwidth-mib must be >= 1");
+        }
+        if (mtp < 0 || (mtp > 0 && gen < 2)) {
+            throw new IllegalArgumentException("--mtp must be >= 0, and with drafts --gen >= 2 (the first token is not timed)");
         }
         try (ModelOptions.Loaded m = model.load()) {
             InProcessPipeline p = m.pipeline();
@@ -94,6 +104,9 @@ final class BenchCommand implements Callable<Integer> {
             r.put("peak_rss_mib", peakRss);
             r.put("llama_cpp_decode_tok_s", LLAMA_CPP_DECODE);
             r.put("llama_cpp_prefill_tok_s", LLAMA_CPP_PREFILL);
+            if (mtp > 0) {
+                r.put("mtp", speculative(p, ids));
+            }
             if (cluster != null) {
                 double[] best = throughCluster(ids);
                 r.put("cluster", cluster.toString());
@@ -104,6 +117,55 @@ final class BenchCommand implements Callable<Integer> {
             print(r);
         }
         return 0;
+    }
+
+    /**
+     * Greedy decode with 0..mtp drafts per step over the same prompt: best decode tok/s (after the first
+     * token, so the prefill is left out) of the repeats, the speculation counters, and whether the output is
+     * the plain one.
+     */
+    private List<Map<String, Object>> speculative(InProcessPipeline p, int[] ids) {
+        if (!p.hasMtp()) {
+            throw new IllegalArgumentException("--mtp needs a checkpoint with an MTP layer; " + model.model + " has none");
+        }
+        List<Map<String, Object>> rows = new java.util.ArrayList<>();
+        int[] plain = null;
+        double plainRate = 0;
+        for (int drafts = 0; drafts <= mtp; drafts++) {
+            Generator g = new Generator(p, drafts);
+            g.generate(ids, Math.min(gen, 8), Sampler.greedy(), Set.of(), t -> { });
+            double best = 0;
+            int[] out = null;
+            for (int r = 0; r < repeats; r++) {
+                long[] first = {0};
+                out = g.generate(ids, gen, Sampler.greedy(), Set.of(), t -> {
+                    if (first[0] == 0) {
+                        first[0] = System.nanoTime();
+                    }
+                });
+                double rate = (gen - 1) / ((System.nanoTime() - first[0]) / 1e9);
+                best = Math.max(best, rate);
+                System.err.printf("mtp %d run %d/%d: decode %.1f tok/s%n", drafts, r + 1, repeats, rate);
+            }
+            if (drafts == 0) {
+                plain = out;
+                plainRate = best;
+            }
+            MtpStats s = g.lastStats();
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("drafts", drafts);
+            row.put("decode_tok_s", round(best));
+            row.put("speedup", Math.round(100 * best / plainRate) / 100.0);
+            row.put("tokens_per_step", drafts == 0 ? 1.0 : Math.round(100 * s.meanTokensPerStep()) / 100.0);
+            List<Double> rates = new java.util.ArrayList<>();
+            for (int d = 0; d < drafts; d++) {
+                rates.add(Math.round(1000 * s.acceptanceRate(d)) / 1000.0);
+            }
+            row.put("acceptance_by_position", rates);
+            row.put("same_output", java.util.Arrays.equals(plain, out));
+            rows.add(row);
+        }
+        return rows;
     }
 
     /** Seconds for a prefill of {@code ids} and for {@code gen} greedy decode steps after it. */
@@ -173,6 +235,16 @@ final class BenchCommand implements Callable<Integer> {
                     r.get("cluster_vs_single_decode"));
         }
         out.println("* llama.cpp c9ced49 on this machine kind, 2 threads, for the bench model (reference figures).");
+        if (r.containsKey("mtp")) {
+            out.println();
+            out.printf("%-8s %14s %9s %16s   %s%n", "drafts", "decode tok/s", "speedup", "tokens / step", "acceptance by position (same output)");
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> rows = (List<Map<String, Object>>) r.get("mtp");
+            for (Map<String, Object> row : rows) {
+                out.printf("%-8d %14.1f %8.2fx %16.2f   %s (%s)%n", row.get("drafts"), row.get("decode_tok_s"), row.get("speedup"),
+                        row.get("tokens_per_step"), row.get("acceptance_by_position"), row.get("same_output"));
+            }
+        }
     }
 
     private static double round(double v) {

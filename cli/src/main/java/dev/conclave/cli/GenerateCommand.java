@@ -3,6 +3,7 @@ package dev.conclave.cli;
 import dev.conclave.actors.ClusterClient;
 import dev.conclave.actors.Orchestrator;
 import dev.conclave.model.Generator;
+import dev.conclave.model.MtpStats;
 import dev.conclave.placement.PlacementLoader;
 import java.nio.file.Path;
 import dev.conclave.model.Sampler;
@@ -49,6 +50,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print {\"ids\":[...]} instead of one line of ids.")
     boolean json;
 
+    @Option(names = "--mtp", paramLabel = "N", defaultValue = "0",
+            description = "Speculative decoding with N chained MTP drafts per step (default 0: off); acceptance goes to stderr.")
+    int mtp;
+
     @Option(names = "--cluster", paramLabel = "FILE", description = "Run through the cluster of this placement (HOCON).")
     Path cluster;
 
@@ -63,6 +68,12 @@ final class GenerateCommand implements Callable<Integer> {
         int[] prompt = ModelOptions.parseIds(promptIds, "--prompt-ids");
         if (maxTokens < 1) {
             throw new IllegalArgumentException("--max-tokens must be >= 1, got " + maxTokens);
+        }
+        if (mtp < 0) {
+            throw new IllegalArgumentException("--mtp must be >= 0, got " + mtp);
+        }
+        if (mtp > 0 && cluster != null) {
+            throw new IllegalArgumentException("--mtp runs on one JVM; the cluster orchestrator does not draft yet");
         }
         Sampler sampler = new Sampler(temperature, topK, topP, seed);
         int[] ids = cluster != null ? viaCluster(prompt) : local(prompt, sampler);
@@ -82,7 +93,18 @@ final class GenerateCommand implements Callable<Integer> {
     private int[] local(int[] prompt, Sampler sampler) {
         try (ModelOptions.Loaded m = model.load()) {
             Set<Integer> stop = ignoreEos ? Set.of() : new HashSet<>(m.pipeline().config().eosTokenIds());
-            return new Generator(m.pipeline()).generate(prompt, maxTokens, sampler, stop, t -> { });
+            Generator generator = new Generator(m.pipeline(), mtp);
+            int[] ids = generator.generate(prompt, maxTokens, sampler, stop, t -> { });
+            if (mtp > 0) {
+                MtpStats s = generator.lastStats();
+                StringBuilder rates = new StringBuilder();
+                for (int d = 0; d < mtp; d++) {
+                    rates.append(d == 0 ? "" : ", ").append(String.format("%.3f", s.acceptanceRate(d)));
+                }
+                spec.commandLine().getErr().printf("mtp: %d verify steps, %.2f tokens per step, acceptance by draft position [%s]%n",
+                        s.steps(), s.meanTokensPerStep(), rates);
+            }
+            return ids;
         }
     }
 

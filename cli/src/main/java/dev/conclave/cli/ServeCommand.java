@@ -65,6 +65,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Prompt tokens per step, so decode stays responsive (default ${DEFAULT-VALUE}).")
     int prefillChunk;
 
+    @Option(names = "--mtp", paramLabel = "N", defaultValue = "0",
+            description = "Speculative decoding with N chained MTP drafts per step (default 0: off).")
+    int mtp;
+
     @Option(names = "--max-concurrent-requests", defaultValue = "" + ServerSettings.DEFAULT_MAX_CONCURRENT_REQUESTS,
             description = "Completion requests in flight before answering 429 (default ${DEFAULT-VALUE}).")
     int maxConcurrentRequests;
@@ -107,6 +111,9 @@ final class ServeCommand implements Callable<Integer> {
         if (model.model == null) {
             throw new IllegalArgumentException("--cluster needs --model DIR too: its tokenizer, chat template and config.json");
         }
+        if (mtp > 0) {
+            throw new IllegalArgumentException("--mtp drafts on one JVM only: the cluster's orchestrator does not draft yet");
+        }
         ModelConfig c = ConfigLoader.load(model.model.resolve(Checkpoint.CONFIG_FILE));
         Duration stepTimeout = Durations.parse(timeout, "--timeout");
         ClusterClient client = ClusterClient.connect(PlacementLoader.load(cluster));
@@ -130,7 +137,7 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private ContinuousBatchingEngine.Settings engineSettings() {
-        return new ContinuousBatchingEngine.Settings(kvBudgetMiB << 20, maxSequences, prefillChunk);
+        return new ContinuousBatchingEngine.Settings(kvBudgetMiB << 20, maxSequences, prefillChunk, mtp);
     }
 
     private Served serve(AutoCloseable backend, ModelConfig c, TokenEngine engine) throws IOException, InterruptedException {

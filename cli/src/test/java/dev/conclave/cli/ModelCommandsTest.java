@@ -132,6 +132,33 @@ class ModelCommandsTest {
     }
 
     @Test
+    void generateWithMtpDraftsReproducesTheGoldenGreedyContinuation() throws IOException {
+        JsonNode g = golden(Fixtures.TINY_C);
+        CliRun run = CliRun.of("generate", "--model", Fixtures.fixture(Fixtures.TINY_C).toString(),
+                "--prompt-ids", csv(g.get("tokens")), "--max-tokens", "16", "--ignore-eos", "--json", "--mtp", "2");
+        assertEquals(0, run.exitCode(), run.err());
+        assertEquals(g.get("greedy_16"), JSON.readTree(run.out()).get("ids"));
+        assertTrue(run.err().contains("tokens per step"), run.err());
+    }
+
+    @Test
+    void benchWithMtpPutsEachDraftCountBesideNoMtp() throws IOException {
+        CliRun run = CliRun.of("bench", "--model", Fixtures.fixture(Fixtures.TINY_C).toString(), "--prompt", "8",
+                "--gen", "6", "--repeats", "1", "--bandwidth-mib", "32", "--mtp", "2", "--json");
+        assertEquals(0, run.exitCode(), run.err());
+        JsonNode rows = JSON.readTree(run.out()).get("mtp");
+        assertEquals(3, rows.size());
+        for (int d = 0; d < 3; d++) {
+            JsonNode row = rows.get(d);
+            assertEquals(d, row.get("drafts").asInt());
+            assertEquals(d, row.get("acceptance_by_position").size());
+            assertTrue(row.get("decode_tok_s").asDouble() > 0);
+            assertTrue(row.get("same_output").asBoolean(), "greedy output with " + d + " drafts");
+        }
+        assertEquals(1.0, rows.get(0).get("speedup").asDouble());
+    }
+
+    @Test
     void badInputFailsWithAClearErrorNamingTheProblem() {
         String a = Fixtures.fixture(Fixtures.TINY_A).toString();
         assertError(CliRun.of("logits", "--model", a, "--tokens", "1,x,3"), "--tokens");

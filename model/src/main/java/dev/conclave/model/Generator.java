@@ -1,16 +1,27 @@
 package dev.conclave.model;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.function.IntConsumer;
 
-/** Single-sequence generation: one prefill step over the prompt, then one decode step per token. */
+/**
+ * Single-sequence generation: one prefill step over the prompt, then one decode step per token, or with
+ * {@code drafts} > 0 one MTP-speculative step per accepted run of tokens ({@link DecodeStep}).
+ */
 public final class Generator {
 
     private final InProcessPipeline pipeline;
+    private final DecodeStep step;
+    private MtpStats lastStats;
 
     public Generator(InProcessPipeline pipeline) {
+        this(pipeline, 0);
+    }
+
+    public Generator(InProcessPipeline pipeline, int drafts) {
         this.pipeline = pipeline;
+        this.step = new DecodeStep(pipeline, drafts);
     }
 
     /**
@@ -23,20 +34,27 @@ public final class Generator {
             throw new IllegalArgumentException("the prompt needs at least one token");
         }
         maxTokens = ContextBudget.tokens(prompt.length, maxTokens, pipeline.config().maxPositionEmbeddings());
-        Sequence seq = pipeline.newSequence();
+        DecodeStep.Lane lane = step.lane(prompt, sampler, maxTokens);
         int[] out = new int[maxTokens];
         int produced = 0;
-        int[] next = prompt;
-        while (produced < maxTokens) {
-            var step = pipeline.step(List.of(seq), List.of(next), InProcessPipeline.Logits.LAST_PER_SEQUENCE);
-            int token = sampler.sample(step.logitsOf(0, pipeline.vocab()));
-            out[produced++] = token;
-            onToken.accept(token);
-            if (stopIds.contains(token)) {
-                break;
+        int[] chunk = {prompt.length};
+        while (lane.remaining() > 0) {
+            step.run(List.of(lane), chunk);
+            for (int token : lane.emitted()) {
+                out[produced++] = token;
+                onToken.accept(token);
+                if (stopIds.contains(token)) {
+                    lastStats = lane.stats();
+                    return Arrays.copyOf(out, produced);
+                }
             }
-            next = new int[] {token};
         }
-        return java.util.Arrays.copyOf(out, produced);
+        lastStats = lane.stats();
+        return Arrays.copyOf(out, produced);
+    }
+
+    /** The speculation counters of the last {@link #generate} call (all zero without drafts). */
+    public MtpStats lastStats() {
+        return lastStats;
     }
 }

@@ -100,6 +100,22 @@ public final class InProcessPipeline {
 
     /** One forward step over the new tokens of each sequence; appends them to the sequences' caches. */
     public StepOutput step(List<Sequence> sequences, List<int[]> newTokens, Logits which) {
+        int[] trailing = new int[sequences.size()];
+        for (int s = 0; s < trailing.length; s++) {
+            trailing[s] = switch (which) {
+                case ALL -> newTokens.get(s).length;
+                case LAST_PER_SEQUENCE -> 1;
+                case NONE -> 0;
+            };
+        }
+        return step(sequences, newTokens, trailing);
+    }
+
+    /**
+     * One forward step as above; the last {@code logitRows[s]} rows of sequence s get logits, in row order
+     * (a speculative verification needs every drafted row, a prefill chunk at most its last).
+     */
+    public StepOutput step(List<Sequence> sequences, List<int[]> newTokens, int[] logitRows) {
         int n = sequences.size();
         int[] counts = new int[n];
         int[] starts = new int[n];
@@ -134,13 +150,43 @@ public final class InProcessPipeline {
         }
 
         float[] h = output.normalize(x, rows);
-        int[] logitRows = switch (which) {
-            case ALL -> java.util.stream.IntStream.range(0, rows).toArray();
-            case LAST_PER_SEQUENCE -> java.util.stream.IntStream.range(0, n).map(layout::lastRow).toArray();
-            case NONE -> new int[0];
-        };
-        float[] logits = logitRows.length == 0 ? new float[0] : output.logits(h, logitRows, parallel);
-        return new StepOutput(layout, h, logitRows, logits);
+        int selectedRows = 0;
+        for (int s = 0; s < n; s++) {
+            if (logitRows[s] < 0 || logitRows[s] > counts[s]) {
+                throw new IllegalArgumentException("sequence " + s + " asks logits for " + logitRows[s]
+                        + " rows of its " + counts[s] + " new tokens");
+            }
+            selectedRows += logitRows[s];
+        }
+        int[] selected = new int[selectedRows];
+        int i = 0;
+        for (int s = 0; s < n; s++) {
+            for (int r = layout.start(s) + counts[s] - logitRows[s]; r < layout.start(s) + counts[s]; r++) {
+                selected[i++] = r;
+            }
+        }
+        float[] logits = selected.length == 0 ? new float[0] : output.logits(h, selected, parallel);
+        return new StepOutput(layout, h, selected, logits);
+    }
+
+    /**
+     * Runs the MTP layer over {@code counts[s]} rows for each sequence s, extending its MTP cache: row r
+     * pairs the hidden state {@code h[r]} (a main final-normed state, or the MTP layer's own normed output
+     * for a chained draft) with {@code nextTokens[r]}. Returns the draft logits of rows {@code selected};
+     * {@link #mtpNormedOutput()} then holds every row's {@code shared_head.norm} output.
+     */
+    float[] mtpForward(List<Sequence> sequences, int[] counts, float[] h, int[] nextTokens, int[] selected) {
+        int[] starts = new int[sequences.size()];
+        KvCache[] caches = new KvCache[sequences.size()];
+        for (int s = 0; s < starts.length; s++) {
+            caches[s] = sequences.get(s).mtp();
+            starts[s] = caches[s].length();
+        }
+        return mtp.forward(h, nextTokens, StepLayout.of(counts, starts), caches, selected, scratch, parallel);
+    }
+
+    float[] mtpNormedOutput() {
+        return mtp.normedOutput();
     }
 
     /**

@@ -44,6 +44,11 @@ public final class Sampler {
         return best;
     }
 
+    /** Whether this sampler is greedy (temperature 0): it then never draws a random number. */
+    public boolean isGreedy() {
+        return temperature == 0;
+    }
+
     public int sample(float[] logits) {
         if (temperature == 0) {
             return argmax(logits);
@@ -51,6 +56,75 @@ public final class Sampler {
         if (topK == 0 && topP >= 1) {
             return sampleAll(logits);
         }
+        Kept kept = kept(logits);
+        double u = random.nextDouble() * kept.total;
+        for (int i = 0; i < kept.cut; i++) {
+            u -= kept.weight[i];
+            if (u <= 0) {
+                return id(kept.order[i]);
+            }
+        }
+        return id(kept.order[kept.cut - 1]);
+    }
+
+    /**
+     * The distribution {@link #sample} draws from, written over the whole vocabulary into {@code p}: the
+     * temperature softmax cut to top-k and top-p and renormalised; one-hot on the argmax at temperature 0.
+     */
+    public void probabilities(float[] logits, double[] p) {
+        Arrays.fill(p, 0, logits.length, 0);
+        if (temperature == 0) {
+            p[argmax(logits)] = 1;
+            return;
+        }
+        if (topK == 0 && topP >= 1) {
+            double max = logits[argmax(logits)];
+            double total = 0;
+            for (int i = 0; i < logits.length; i++) {
+                p[i] = Math.exp((logits[i] - max) / temperature);
+                total += p[i];
+            }
+            for (int i = 0; i < logits.length; i++) {
+                p[i] /= total;
+            }
+            return;
+        }
+        Kept kept = kept(logits);
+        for (int i = 0; i < kept.cut; i++) {
+            p[id(kept.order[i])] = kept.weight[i] / kept.total;
+        }
+    }
+
+    /** Draws an id from {@code weights[0, n)} (non-negative, not necessarily normalised). */
+    public int draw(double[] weights, int n) {
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            total += weights[i];
+        }
+        double u = random.nextDouble() * total;
+        int last = 0;
+        for (int i = 0; i < n; i++) {
+            if (weights[i] > 0) {
+                last = i;
+                u -= weights[i];
+                if (u <= 0) {
+                    return i;
+                }
+            }
+        }
+        return last;
+    }
+
+    /** A uniform draw from [0, 1), for accepting a speculative draft. */
+    public double uniform() {
+        return random.nextDouble();
+    }
+
+    /** The tokens top-k and top-p keep, best first, with their unnormalised softmax weights. */
+    private record Kept(long[] order, double[] weight, int cut, double total) {
+    }
+
+    private Kept kept(float[] logits) {
         long[] order = descending(logits);
         int keep = topK > 0 ? Math.min(topK, logits.length) : logits.length;
         double max = logits[id(order[0])];
@@ -73,14 +147,7 @@ public final class Sampler {
         for (int i = 0; i < cut; i++) {
             total += p[i];
         }
-        double u = random.nextDouble() * total;
-        for (int i = 0; i < cut; i++) {
-            u -= p[i];
-            if (u <= 0) {
-                return id(order[i]);
-            }
-        }
-        return id(order[cut - 1]);
+        return new Kept(order, p, cut, total);
     }
 
     /** Plain temperature sampling over the whole vocabulary: one pass, no sort. */

@@ -35,6 +35,17 @@ public final class Sequence {
         return mtp;
     }
 
+    /** Rolls the main caches back to {@code newLength} positions: rejected drafts leave no trace. */
+    void truncate(int newLength) {
+        if (newLength > length) {
+            throw new IllegalArgumentException("cannot roll back a sequence of " + length + " positions to " + newLength);
+        }
+        for (KvCache cache : layers) {
+            cache.truncate(newLength);
+        }
+        length = newLength;
+    }
+
     void appended(int[] newTokens) {
         if (length + newTokens.length > tokens.length) {
             tokens = Arrays.copyOf(tokens, Math.max(tokens.length * 2, length + newTokens.length));

@@ -117,6 +117,36 @@ class SamplerTest {
         }
     }
 
+    /** The distribution speculative acceptance uses is the one sample() draws from (hand-computed values). */
+    @Test
+    void probabilitiesAreTheTransformedSoftmax() {
+        double[] p = new double[3];
+        new Sampler(1, 0, 1, 0).probabilities(THREE_WAY, p);
+        assertArrayEquals(new double[] {0.5, 0.3, 0.2}, p, 1e-6);
+        new Sampler(1, 2, 1, 0).probabilities(THREE_WAY, p);
+        assertArrayEquals(new double[] {0.625, 0.375, 0}, p, 1e-6);
+        new Sampler(1, 0, 0.75, 0).probabilities(THREE_WAY, p);
+        assertArrayEquals(new double[] {0.625, 0.375, 0}, p, 1e-6);
+        new Sampler(0.5, 0, 1, 0).probabilities(THREE_WAY, p);
+        assertArrayEquals(new double[] {25 / 38.0, 9 / 38.0, 4 / 38.0}, p, 1e-6);
+        Sampler.greedy().probabilities(THREE_WAY, p);
+        assertArrayEquals(new double[] {1, 0, 0}, p, 0);
+    }
+
+    /** 20 000 draws of weights 5 : 3 : 0 : 2 land within 0.02 of 0.5 / 0.3 / 0 / 0.2. */
+    @Test
+    void drawFollowsUnnormalisedWeights() {
+        Sampler sampler = new Sampler(1, 0, 1, 21);
+        double[] weights = {5, 3, 0, 2};
+        int[] c = new int[4];
+        for (int i = 0; i < 20_000; i++) {
+            c[sampler.draw(weights, 4)]++;
+        }
+        assertEquals(0, c[2]);
+        assertEquals(0.5, c[0] / 20_000.0, 0.02);
+        assertEquals(0.3, c[1] / 20_000.0, 0.02);
+    }
+
     @Test
     void negativeTemperatureIsRejected() {
         assertThrows(IllegalArgumentException.class, () -> new Sampler(-0.1, 0, 1, 0));

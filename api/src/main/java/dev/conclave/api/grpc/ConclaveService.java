@@ -13,6 +13,7 @@ import dev.conclave.api.grpc.v1.GenerateResponse;
 import dev.conclave.api.grpc.v1.ListModelsRequest;
 import dev.conclave.api.grpc.v1.ListModelsResponse;
 import dev.conclave.api.grpc.v1.Model;
+import dev.conclave.api.grpc.v1.MtpUsage;
 import dev.conclave.api.grpc.v1.Started;
 import dev.conclave.api.grpc.v1.TextDelta;
 import dev.conclave.api.grpc.v1.TokenizeRequest;
@@ -22,6 +23,7 @@ import dev.conclave.api.grpc.v1.ToolCallStart;
 import dev.conclave.api.grpc.v1.Usage;
 import dev.conclave.api.openai.PromptRenderer;
 import dev.conclave.api.openai.ServerSettings;
+import dev.conclave.model.MtpStats;
 import dev.conclave.model.serving.GenerationRequest;
 import dev.conclave.model.serving.TokenEngine;
 import dev.conclave.model.serving.TokenListener;
@@ -134,9 +136,25 @@ final class ConclaveService extends ConclaveGrpc.ConclaveImplBase {
     }
 
     private static Finished finished(String reason, TokenListener.Usage usage) {
-        return Finished.newBuilder().setFinishReason(reason).setUsage(Usage.newBuilder()
-                .setPromptTokens(usage.promptTokens()).setCompletionTokens(usage.completionTokens())
-                .setTotalTokens(usage.promptTokens() + usage.completionTokens())).build();
+        Usage.Builder u = Usage.newBuilder().setPromptTokens(usage.promptTokens())
+                .setCompletionTokens(usage.completionTokens())
+                .setTotalTokens(usage.promptTokens() + usage.completionTokens());
+        if (usage.decodeNanos() > 0) {
+            u.setDecodeTokensPerSecond(usage.decodeTokensPerSecond());
+        }
+        MtpStats mtp = usage.mtp();
+        if (mtp != null) {
+            MtpUsage.Builder m = MtpUsage.newBuilder().setVerifySteps((int) mtp.steps())
+                    .setDraftTokens((int) mtp.proposedTotal()).setAcceptedDraftTokens((int) mtp.acceptedTotal());
+            if (mtp.steps() > 0) {
+                m.setMeanTokensPerStep(mtp.meanTokensPerStep());
+            }
+            for (int d = 0; d < mtp.drafts(); d++) {
+                m.addAcceptanceRateByPosition(mtp.proposed(d) == 0 ? 0 : mtp.acceptanceRate(d));
+            }
+            u.setMtp(m);
+        }
+        return Finished.newBuilder().setFinishReason(reason).setUsage(u).build();
     }
 
     private static Started started(String id) {

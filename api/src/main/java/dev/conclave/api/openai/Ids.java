@@ -1,6 +1,7 @@
 package dev.conclave.api.openai;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conclave.model.MtpStats;
 import dev.conclave.model.serving.TokenListener.Usage;
 
 import java.time.Instant;
@@ -37,6 +38,37 @@ record Ids(String id, long created, String model) {
         node.put("prompt_tokens", usage.promptTokens());
         node.put("completion_tokens", usage.completionTokens());
         node.put("total_tokens", usage.promptTokens() + usage.completionTokens());
+        if (usage.decodeNanos() > 0 || usage.mtp() != null) {
+            // Conclave's extension: decode speed and, when drafting, the MTP speculation counters.
+            ObjectNode ext = node.putObject("conclave");
+            if (usage.decodeNanos() > 0) {
+                ext.put("decode_tokens_per_second", usage.decodeTokensPerSecond());
+            }
+            if (usage.mtp() != null) {
+                ext.set("mtp", mtp(usage.mtp()));
+            }
+        }
         return node;
+    }
+
+    static ObjectNode mtp(MtpStats s) {
+        ObjectNode m = Json.MAPPER.createObjectNode();
+        m.put("verify_steps", s.steps());
+        m.put("draft_tokens", s.proposedTotal());
+        m.put("accepted_draft_tokens", s.acceptedTotal());
+        if (s.steps() > 0) {
+            m.put("mean_tokens_per_step", s.meanTokensPerStep());
+        } else {
+            m.putNull("mean_tokens_per_step");
+        }
+        var rates = m.putArray("acceptance_rate_by_position");
+        for (int d = 0; d < s.drafts(); d++) {
+            if (s.proposed(d) == 0) {
+                rates.addNull();
+            } else {
+                rates.add(s.acceptanceRate(d));
+            }
+        }
+        return m;
     }
 }

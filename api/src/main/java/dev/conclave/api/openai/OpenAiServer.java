@@ -126,7 +126,7 @@ public final class OpenAiServer implements AutoCloseable {
             case "/health" -> exchange.json(200, Json.MAPPER.createObjectNode().put("status", "ok"));
             case "/ready" -> ready(exchange);
             case "/metrics" -> exchange.text(200, "text/plain; version=0.0.4",
-                    Metrics.render(settings.maxConcurrentRequests() - slots.availablePermits(), served.get()));
+                    Metrics.render(settings.maxConcurrentRequests() - slots.availablePermits(), served.get(), engine.stats()));
             case "/v1/models" -> exchange.json(200, models());
             default -> complete(http, exchange, path);
         }

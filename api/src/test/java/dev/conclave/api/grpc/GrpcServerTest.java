@@ -11,13 +11,16 @@ import dev.conclave.api.grpc.v1.Finished;
 import dev.conclave.api.grpc.v1.GenerateRequest;
 import dev.conclave.api.grpc.v1.GenerateResponse;
 import dev.conclave.api.grpc.v1.ListModelsRequest;
+import dev.conclave.api.grpc.v1.MtpUsage;
 import dev.conclave.api.grpc.v1.SamplingParams;
 import dev.conclave.api.grpc.v1.TokenIds;
 import dev.conclave.api.grpc.v1.TokenizeRequest;
+import dev.conclave.api.grpc.v1.Usage;
 import dev.conclave.api.openai.PromptRenderer;
 import dev.conclave.api.openai.ScriptedEngine;
 import dev.conclave.api.openai.ServerSettings;
 import dev.conclave.api.openai.TinyTokenizer;
+import dev.conclave.model.MtpStats;
 import dev.conclave.text.tokenizer.Tokenizer;
 import io.grpc.CallCredentials;
 import io.grpc.Context;
@@ -127,6 +130,26 @@ class GrpcServerTest {
         assertEquals(2, finished.getUsage().getPromptTokens());
         assertEquals(ids.length, finished.getUsage().getCompletionTokens());
         assertEquals(2 + ids.length, finished.getUsage().getTotalTokens());
+    }
+
+    /** The engine's MTP counters and decode speed reach the gRPC usage: 2 steps of 3 drafts, 2 + 0 accepted. */
+    @Test
+    void usageCarriesMtpCountersAndDecodeSpeed() {
+        int[] ids = script("abcdef");
+        MtpStats stats = new MtpStats(3);
+        stats.record(3, 2);
+        stats.record(3, 0);
+        engine.mtp = stats;
+        List<GenerateResponse> responses = new ArrayList<>();
+        stub().generate(GenerateRequest.newBuilder().setText("Hi").build()).forEachRemaining(responses::add);
+        Usage usage = responses.getLast().getFinished().getUsage();
+        assertEquals((ids.length - 1) / 0.5, usage.getDecodeTokensPerSecond(), 1e-9);
+        MtpUsage mtp = usage.getMtp();
+        assertEquals(2, mtp.getVerifySteps());
+        assertEquals(6, mtp.getDraftTokens());
+        assertEquals(2, mtp.getAcceptedDraftTokens());
+        assertEquals(2.0, mtp.getMeanTokensPerStep(), 1e-9);
+        assertEquals(List.of(0.5, 0.5, 0.0), mtp.getAcceptanceRateByPositionList());
     }
 
     @Test

@@ -101,7 +101,7 @@ class OpenAiServerTest {
                 + "{\"role\":\"user\",\"content\":\"weather in Paris?\"}],\"tools\":" + TOOLS + extra + "}";
     }
 
-    private static List<JsonNode> events(String body) throws Exception {
+    static List<JsonNode> events(String body) throws Exception {
         List<JsonNode> out = new ArrayList<>();
         String[] parts = body.split("\n\n");
         assertEquals("data: [DONE]", parts[parts.length - 1]);

@@ -1,5 +1,6 @@
 package dev.conclave.api.openai;
 
+import dev.conclave.model.MtpStats;
 import dev.conclave.model.serving.GenerationRequest;
 import dev.conclave.model.serving.TokenEngine;
 import dev.conclave.model.serving.TokenListener;
@@ -24,6 +25,8 @@ public final class ScriptedEngine implements TokenEngine {
     public final Queue<int[]> turns = new ConcurrentLinkedQueue<>();
     /** Every request submitted, in order. */
     public final List<GenerationRequest> requests = new CopyOnWriteArrayList<>();
+    /** When set, every usage reports these MTP counters and a decode time of 0.5 s. */
+    public volatile MtpStats mtp;
     public final CountDownLatch cancelled = new CountDownLatch(1);
 
     @Override
@@ -67,8 +70,9 @@ public final class ScriptedEngine implements TokenEngine {
         };
     }
 
-    private static TokenListener.Usage usage(GenerationRequest request, int n) {
-        return new TokenListener.Usage(request.prompt().length, n);
+    private TokenListener.Usage usage(GenerationRequest request, int n) {
+        return mtp == null ? new TokenListener.Usage(request.prompt().length, n)
+                : new TokenListener.Usage(request.prompt().length, n, mtp, 500_000_000L);
     }
 
     private static void sleep() {

@@ -23,6 +23,11 @@ public final class TinyTokenizer {
     }
 
     public static Tokenizer create(Path dir) throws IOException {
+        return create(dir, List.of());
+    }
+
+    /** The same with {@code pieces} as further (non-special) added tokens, ids from {@link #VOCAB} on. */
+    public static Tokenizer create(Path dir, List<String> pieces) throws IOException {
         ObjectNode root = Json.MAPPER.createObjectNode();
         ObjectNode model = root.putObject("model");
         model.put("type", "BPE");
@@ -36,6 +41,9 @@ public final class TinyTokenizer {
         for (int i = 0; i < ADDED.size(); i++) {
             String content = ADDED.get(i);
             added.addObject().put("id", 256 + i).put("content", content).put("special", content.startsWith("<|"));
+        }
+        for (int i = 0; i < pieces.size(); i++) {
+            added.addObject().put("id", VOCAB + i).put("content", pieces.get(i)).put("special", false);
         }
         root.putObject("pre_tokenizer").put("type", "ByteLevel").put("add_prefix_space", false).put("use_regex", false);
         root.putObject("decoder").put("type", "ByteLevel");

@@ -22,7 +22,7 @@ class LinearTest {
         int[] widths = {2, 30, 32, 34, 64, 96, 130};
         for (int k : widths) {
             for (int rows = 1; rows <= 9; rows++) {
-                for (int n = 1; n <= 9; n += 2) {
+                for (int n = 1; n <= 9; n += n < 3 ? 1 : 2) {
                     float[] wv = TestMatrices.gaussian(rnd, rows * k, 1.0);
                     Matrix w = TestMatrices.of("w", dtype, rows, k, wv);
                     float[] x = TestMatrices.gaussian(rnd, n * k, 1.0);
@@ -68,6 +68,32 @@ class LinearTest {
         float[] out = new float[1];
         Linear.multiply(nan, new Rows().load(x, 1, 32), out, 0, 1, 0, 1);
         assertTrue(Float.isNaN(out[0]));
+    }
+
+    /**
+     * Two or three BF16 rows (a speculative verification) give each row exactly its lone-row product, so
+     * verifying drafts cannot change a greedy token.
+     */
+    @Test
+    void fewBf16RowsEachGiveExactlyTheirLoneRowProduct() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        for (int k : new int[] {30, 64, 130}) {
+            int rows = 11;
+            Matrix w = TestMatrices.of("w", DType.BF16, rows, k, TestMatrices.gaussian(rnd, rows * k, 1.0));
+            for (int n = 2; n <= 3; n++) {
+                float[] x = TestMatrices.gaussian(rnd, n * k, 1.0);
+                float[] together = new float[n * rows];
+                Linear.multiply(w, new Rows().load(x, n, k), together, 0, rows, 0, rows);
+                for (int i = 0; i < n; i++) {
+                    float[] alone = new float[rows];
+                    Linear.multiply(w, new Rows().load(java.util.Arrays.copyOfRange(x, i * k, (i + 1) * k), 1, k),
+                            alone, 0, rows, 0, rows);
+                    for (int r = 0; r < rows; r++) {
+                        assertEquals(alone[r], together[i * rows + r], 0f, "k=" + k + " n=" + n + " i=" + i + " r=" + r);
+                    }
+                }
+            }
+        }
     }
 
     @Test

@@ -1,7 +1,9 @@
 package dev.conclave.model.serving;
 
 import dev.conclave.model.ContextBudget;
+import dev.conclave.model.DecodeStep;
 import dev.conclave.model.InProcessPipeline;
+import dev.conclave.model.MtpStats;
 import dev.conclave.model.Sampler;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -19,19 +21,31 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Admission control: each request reserves the KV cache its prompt plus token budget can reach; a
  * request whose reservation exceeds the whole budget is refused at once, one that does not fit beside the
  * running ones waits in arrival order. Cancelled requests leave at the next step.
+ *
+ * <p>With MTP drafts on, each decoding request feeds its pending token and drafts, and {@link DecodeStep}
+ * verifies them all in the step's one forward, so requests emit different numbers of tokens per step; the
+ * engine hands them to the listener one at a time and stops exactly at a stop id or the token budget. The
+ * drafts never reach past a request's budget, so its reservation (MTP cache included) covers them.
  */
 public final class ContinuousBatchingEngine implements TokenEngine {
 
-    /** Limits of one engine: KV-cache bytes, sequences per step, prompt tokens per step. */
-    public record Settings(long kvBudgetBytes, int maxSequences, int prefillChunk) {
+    /** Limits of one engine: KV-cache bytes, sequences per step, prompt tokens per step; MTP drafts per step. */
+    public record Settings(long kvBudgetBytes, int maxSequences, int prefillChunk, int mtpDrafts) {
         public Settings {
-            if (kvBudgetBytes <= 0 || maxSequences < 1 || prefillChunk < 1) {
-                throw new IllegalArgumentException("engine limits must be positive: " + this);
+            if (kvBudgetBytes <= 0 || maxSequences < 1 || prefillChunk < 1 || mtpDrafts < 0) {
+                throw new IllegalArgumentException("engine limits must be positive (MTP drafts >= 0): " + this);
             }
+        }
+
+        public Settings(long kvBudgetBytes, int maxSequences, int prefillChunk) {
+            this(kvBudgetBytes, maxSequences, prefillChunk, 0);
         }
     }
 
     private final StepPipeline pipeline;
+    /** Steps of an in-process pipeline, with MTP drafts when asked; null for a remote pipeline (plain steps). */
+    private final DecodeStep decode;
+    private final MtpStats mtpStats;
     private final Settings settings;
     private final long kvBytesPerToken;
     private final int context;
@@ -40,6 +54,8 @@ public final class ContinuousBatchingEngine implements TokenEngine {
     private final List<Job> running = new ArrayList<>();
     private final Thread loop;
     private volatile boolean closed;
+    private volatile long decodeTokens;
+    private volatile long decodeNanos;
     private long reserved;
 
     public ContinuousBatchingEngine(InProcessPipeline pipeline, Settings settings) {
@@ -47,7 +63,12 @@ public final class ContinuousBatchingEngine implements TokenEngine {
     }
 
     public ContinuousBatchingEngine(StepPipeline pipeline, Settings settings) {
+        if (settings.mtpDrafts() > 0 && !(pipeline instanceof LocalStepPipeline)) {
+            throw new IllegalArgumentException("MTP drafting needs the model in this JVM; a remote pipeline steps one token at a time");
+        }
         this.pipeline = pipeline;
+        this.decode = pipeline instanceof LocalStepPipeline local ? new DecodeStep(local.pipeline(), settings.mtpDrafts()) : null;
+        this.mtpStats = new MtpStats(settings.mtpDrafts());
         this.settings = settings;
         this.kvBytesPerToken = pipeline.kvBytesPerToken();
         this.context = pipeline.context();
@@ -57,6 +78,11 @@ public final class ContinuousBatchingEngine implements TokenEngine {
     @Override
     public int vocab() {
         return pipeline.vocab();
+    }
+
+    @Override
+    public EngineStats stats() {
+        return new EngineStats(decodeTokens, decodeNanos, decode == null || decode.drafts() == 0 ? null : mtpStats.copy());
     }
 
     @Override
@@ -119,8 +145,11 @@ public final class ContinuousBatchingEngine implements TokenEngine {
             Job job = it.next();
             if (job.cancelled) {
                 it.remove();
-                release(job);
+                if (job.lane != null) {
+                    mtpStats.add(job.lane.stats());
+                }
                 job.finish(TokenListener.FinishReason.CANCELLED);
+                release(job);
             }
         }
     }
@@ -131,7 +160,11 @@ public final class ContinuousBatchingEngine implements TokenEngine {
                 && reserved + waiting.peek().reservation <= settings.kvBudgetBytes()) {
             Job job = waiting.poll();
             try {
-                job.sequence = pipeline.newSequence();
+                if (decode != null) {
+                    job.lane = decode.lane(job.request.prompt(), job.sampler, job.budget);
+                } else {
+                    job.sequence = pipeline.newSequence();
+                }
             } catch (RuntimeException e) {
                 // A cluster may be unreachable: this request fails, the engine keeps serving.
                 job.listener.onError("no sequence could be opened: " + e.getMessage());
@@ -143,6 +176,43 @@ public final class ContinuousBatchingEngine implements TokenEngine {
     }
 
     private void step() {
+        List<Job> batch = new ArrayList<>();
+        if (decode == null) {
+            stepRemote();
+            return;
+        }
+        List<DecodeStep.Lane> lanes = new ArrayList<>();
+        int[] chunks = new int[running.size()];
+        int prefillLeft = settings.prefillChunk();
+        for (Job job : running) {
+            int left = job.lane.promptLeft();
+            if (left > 0) {
+                if (prefillLeft == 0) {
+                    continue;
+                }
+                chunks[batch.size()] = Math.min(prefillLeft, left);
+                prefillLeft -= chunks[batch.size()];
+            }
+            batch.add(job);
+            lanes.add(job.lane);
+        }
+        try {
+            decode.run(lanes, chunks);
+        } catch (RuntimeException e) {
+            fail(batch, e);
+            return;
+        }
+        for (Job job : batch) {
+            for (int token : job.lane.emitted()) {
+                if (emit(job, token)) {
+                    break;
+                }
+            }
+        }
+    }
+
+    /** Plain steps through a remote pipeline: one token per decoding sequence, prompt chunks for the rest. */
+    private void stepRemote() {
         List<Job> batch = new ArrayList<>();
         List<StepPipeline.SequenceHandle> sequences = new ArrayList<>();
         List<int[]> tokens = new ArrayList<>();
@@ -167,41 +237,59 @@ public final class ContinuousBatchingEngine implements TokenEngine {
         try {
             logits = pipeline.step(sequences, tokens);
         } catch (RuntimeException e) {
-            // The batch's caches may be half-written: these requests cannot continue; the others can.
-            for (Job job : batch) {
-                running.remove(job);
-                release(job);
-                job.listener.onError("step failed: " + e.getMessage());
-            }
+            fail(batch, e);
             return;
         }
         for (int s = 0; s < batch.size(); s++) {
             Job job = batch.get(s);
-            boolean wasPrefill = job.prefilled < job.request.prompt().length;
-            if (wasPrefill) {
+            if (job.prefilled < job.request.prompt().length) {
                 job.prefilled += tokens.get(s).length;
                 if (job.prefilled < job.request.prompt().length) {
                     continue;
                 }
             }
-            int token = job.sampler.sample(logits[s]);
-            job.last = token;
-            job.produced++;
-            job.listener.onToken(token);
-            TokenListener.FinishReason reason = job.request.stopIds().contains(token) ? TokenListener.FinishReason.STOP
-                    : job.produced >= job.budget ? TokenListener.FinishReason.LENGTH : null;
-            if (reason != null) {
-                running.remove(job);
-                release(job);
-                job.finish(reason);
-            }
+            job.last = job.sampler.sample(logits[s]);
+            emit(job, job.last);
         }
+    }
+
+    /** The batch's caches may be half-written: these requests cannot continue; the others can. */
+    private void fail(List<Job> batch, RuntimeException e) {
+        for (Job job : batch) {
+            running.remove(job);
+            release(job);
+            job.listener.onError("step failed: " + e.getMessage());
+        }
+    }
+
+    /** Hands one verified token to the request; returns whether it ended the request (stop id or budget). */
+    private boolean emit(Job job, int token) {
+        if (job.produced == 0) {
+            job.firstTokenNanos = System.nanoTime();
+        }
+        job.produced++;
+        job.listener.onToken(token);
+        TokenListener.FinishReason reason = job.request.stopIds().contains(token) ? TokenListener.FinishReason.STOP
+                : job.produced >= job.budget ? TokenListener.FinishReason.LENGTH : null;
+        if (reason == null) {
+            return false;
+        }
+        running.remove(job);
+        if (job.lane != null) {
+            mtpStats.add(job.lane.stats());
+        }
+        job.finish(reason);
+        release(job);
+        return true;
     }
 
     private void release(Job job) {
         reserved -= job.reservation;
-        job.sequence.release();
-        job.sequence = null;
+        if (job.sequence != null) {
+            job.sequence.release();
+            job.sequence = null;
+        }
+        job.lane = null;
     }
 
     @Override
@@ -225,10 +313,13 @@ public final class ContinuousBatchingEngine implements TokenEngine {
         final int positions;
         final long reservation;
         volatile boolean cancelled;
+        DecodeStep.Lane lane;
+        /** For a remote pipeline: the sequence, prompt tokens fed, and the last token. */
         StepPipeline.SequenceHandle sequence;
         int prefilled;
-        int produced;
         int last;
+        int produced;
+        long firstTokenNanos;
 
         Job(GenerationRequest request, TokenListener listener) {
             this.request = request;
@@ -240,7 +331,14 @@ public final class ContinuousBatchingEngine implements TokenEngine {
         }
 
         void finish(TokenListener.FinishReason reason) {
-            listener.onFinish(reason, new TokenListener.Usage(request.prompt().length, produced));
+            MtpStats mtp = lane == null || decode == null || decode.drafts() == 0 ? null : lane.stats().copy();
+            long nanos = produced < 2 ? 0 : System.nanoTime() - firstTokenNanos;
+            if (nanos > 0) {
+                // Only the engine thread writes; the metrics endpoint reads.
+                decodeTokens += produced - 1;
+                decodeNanos += nanos;
+            }
+            listener.onFinish(reason, new TokenListener.Usage(request.prompt().length, produced, mtp, nanos));
         }
     }
 }

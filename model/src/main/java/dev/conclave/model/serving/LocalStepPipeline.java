@@ -14,6 +14,11 @@ public final class LocalStepPipeline implements StepPipeline {
         this.pipeline = pipeline;
     }
 
+    /** The pipeline itself, for what only an in-process model can do (MTP drafting). */
+    public InProcessPipeline pipeline() {
+        return pipeline;
+    }
+
     private record Local(Sequence sequence) implements SequenceHandle {
         @Override
         public void release() {

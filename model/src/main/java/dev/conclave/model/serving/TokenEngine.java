@@ -1,5 +1,6 @@
 package dev.conclave.model.serving;
 
+
 /**
  * The serving engine seen from the API layer: requests go in as token ids and come out as token ids,
  * scheduled together (continuous batching) with the other requests in flight.
@@ -14,6 +15,11 @@ public interface TokenEngine extends AutoCloseable {
 
     /** Vocabulary size of the model. */
     int vocab();
+
+    /** Counters over the engine's finished requests. */
+    default EngineStats stats() {
+        return EngineStats.NONE;
+    }
 
     @Override
     void close();

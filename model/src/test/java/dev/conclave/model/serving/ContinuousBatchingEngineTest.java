@@ -15,9 +15,6 @@ import dev.conclave.model.Sampler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,39 +37,6 @@ class ContinuousBatchingEngineTest {
     static void close() {
         parallel.close();
         checkpoint.close();
-    }
-
-    /** Collects one request's tokens and its ending. */
-    private static final class Collector implements TokenListener {
-        final List<Integer> tokens = new CopyOnWriteArrayList<>();
-        final CompletableFuture<FinishReason> finished = new CompletableFuture<>();
-        volatile String error;
-        volatile Usage usage;
-
-        @Override
-        public void onToken(int id) {
-            tokens.add(id);
-        }
-
-        @Override
-        public void onFinish(FinishReason reason, Usage usage) {
-            this.usage = usage;
-            finished.complete(reason);
-        }
-
-        @Override
-        public void onError(String message) {
-            error = message;
-            finished.complete(null);
-        }
-
-        FinishReason await() throws Exception {
-            return finished.get(60, TimeUnit.SECONDS);
-        }
-
-        int[] ids() {
-            return tokens.stream().mapToInt(Integer::intValue).toArray();
-        }
     }
 
     private static int[] alone(int[] prompt, int max, Sampler sampler) {
@@ -106,7 +70,8 @@ class ContinuousBatchingEngineTest {
             for (int i = 0; i < prompts.size(); i++) {
                 assertEquals(TokenListener.FinishReason.LENGTH, collectors.get(i).await());
                 assertArrayEquals(alone(prompts.get(i), 12, Sampler.greedy()), collectors.get(i).ids(), "request " + i);
-                assertEquals(new TokenListener.Usage(prompts.get(i).length, 12), collectors.get(i).usage);
+                assertEquals(prompts.get(i).length, collectors.get(i).usage.promptTokens());
+                assertEquals(12, collectors.get(i).usage.completionTokens());
             }
         }
     }

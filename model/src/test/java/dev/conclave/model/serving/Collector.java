@@ -1,0 +1,39 @@
+package dev.conclave.model.serving;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/** Collects one request's tokens and its ending, for the engine tests. */
+final class Collector implements TokenListener {
+    final List<Integer> tokens = new CopyOnWriteArrayList<>();
+    final CompletableFuture<FinishReason> finished = new CompletableFuture<>();
+    volatile String error;
+    volatile Usage usage;
+
+    @Override
+    public void onToken(int id) {
+        tokens.add(id);
+    }
+
+    @Override
+    public void onFinish(FinishReason reason, Usage usage) {
+        this.usage = usage;
+        finished.complete(reason);
+    }
+
+    @Override
+    public void onError(String message) {
+        error = message;
+        finished.complete(null);
+    }
+
+    FinishReason await() throws Exception {
+        return finished.get(60, TimeUnit.SECONDS);
+    }
+
+    int[] ids() {
+        return tokens.stream().mapToInt(Integer::intValue).toArray();
+    }
+}
