@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 StatusCommand.class,
                 BenchDispatchCommand.class,
                 DriverCommand.class,
+                DemoCommand.class,
                 ServeCommand.class,
                 ChatCommand.class,
                 BenchServeCommand.class,
