@@ -119,7 +119,18 @@ public final class TrainableModel {
     public static TrainableModel load(Checkpoint checkpoint, Parallel parallel, ExpertsFactory experts) {
         ModelConfig c = checkpoint.config();
         TrainableModel m = new TrainableModel(c, c.hasMtp() && checkpoint.hasMtp(), parallel, experts);
-        for (Param p : m.params.all()) {
+        loadValues(checkpoint, m.params.all());
+        if (m.mtp != null) {
+            String prefix = "model.layers." + c.mtpLayerIndex() + ".";
+            requireCopy(checkpoint, prefix + "embed_tokens.weight", m.embedding.table());
+            requireCopy(checkpoint, prefix + "shared_head.head.weight", m.head.weight());
+        }
+        return m;
+    }
+
+    /** Reads each param's values from the checkpoint tensor of its name, widened to float64; shapes must match. */
+    public static void loadValues(Checkpoint checkpoint, List<Param> params) {
+        for (Param p : params) {
             Tensor t = checkpoint.tensor(p.name());
             long[] shape = t.shape();
             int[] want = p.shape();
@@ -132,12 +143,6 @@ public final class TrainableModel {
                 v[i] = t.get(i);
             }
         }
-        if (m.mtp != null) {
-            String prefix = "model.layers." + c.mtpLayerIndex() + ".";
-            requireCopy(checkpoint, prefix + "embed_tokens.weight", m.embedding.table());
-            requireCopy(checkpoint, prefix + "shared_head.head.weight", m.head.weight());
-        }
-        return m;
     }
 
     private static void requireCopy(Checkpoint checkpoint, String name, Param shared) {

@@ -1,0 +1,163 @@
+package dev.conclave.actors;
+
+import dev.conclave.core.checkpoint.Checkpoint;
+import dev.conclave.core.config.ModelConfig;
+import dev.conclave.core.parallel.Parallel;
+import dev.conclave.dispatch.ExpertBlocks;
+import dev.conclave.dispatch.ExpertCompute;
+import dev.conclave.training.Param;
+import dev.conclave.training.model.TrainableModel;
+import dev.conclave.training.nn.ParamSet;
+import dev.conclave.training.nn.SwiGlu;
+import dev.conclave.training.optim.Optimizer;
+import dev.conclave.training.optim.OptimizerConfig;
+import dev.conclave.training.optim.StepReport;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The routed experts one node owns for training, served over the data plane: float64 master weights under
+ * their Hugging Face names, their gradients and their optimizer state live here. A FORWARD message runs each
+ * block's expert and keeps its input and activations; the BACKWARD message of the same (layer, experts)
+ * turns output gradients into input gradients and accumulates the weight gradients locally. Rows travel as
+ * F32; the float64 math runs on their widened values.
+ */
+final class TrainingExperts implements ExpertCompute {
+
+    /** One owned expert, the float64 rows of its last forward, and how many (-1: none awaits a backward). */
+    private static final class Owned {
+        final SwiGlu mlp;
+        int forwardRows = -1;
+        double[] x = new double[0];
+        double[] y = new double[0];
+        double[] dx = new double[0];
+
+        Owned(SwiGlu mlp) {
+            this.mlp = mlp;
+        }
+
+        void ensure(int values) {
+            if (x.length < values) {
+                x = new double[values];
+                y = new double[values];
+                dx = new double[values];
+            }
+        }
+    }
+
+    private static final Parallel SERIAL = Parallel.serial();
+
+    private final String node;
+    private final int experts;
+    private final ParamSet params = new ParamSet();
+    private final Owned[][] owned;
+    private final Optimizer optimizer;
+    private final Parallel parallel;
+
+    /** The experts {@code owners} gives node {@code self}, their weights read from the checkpoint. */
+    TrainingExperts(String node, int self, Checkpoint checkpoint, TrainingOwners owners, OptimizerConfig config,
+                    Parallel parallel) {
+        ModelConfig c = checkpoint.config();
+        this.node = node;
+        this.experts = c.nRoutedExperts();
+        this.parallel = parallel;
+        this.owned = new Owned[c.numHiddenLayers() + 1][];
+        for (int layer = 0; layer < owned.length; layer++) {
+            boolean moe = layer == c.mtpLayerIndex() ? c.hasMtp() && checkpoint.hasMtp() : c.isMoeLayer(layer);
+            if (!moe) {
+                continue;
+            }
+            owned[layer] = new Owned[experts];
+            for (int e = 0; e < experts; e++) {
+                if (owners.owns(self, layer, e)) {
+                    owned[layer][e] = new Owned(new SwiGlu(params, "model.layers." + layer + ".mlp.experts." + e + ".",
+                            c.hiddenSize(), c.moeIntermediateSize()));
+                }
+            }
+        }
+        TrainableModel.loadValues(checkpoint, params.all());
+        this.optimizer = new Optimizer(params.all(), config);
+    }
+
+    String node() {
+        return node;
+    }
+
+    List<Param> params() {
+        return params.all();
+    }
+
+    Optimizer optimizer() {
+        return optimizer;
+    }
+
+    @Override
+    public void compute(int layer, ExpertBlocks blocks, float[] in, float[] out, int hidden) {
+        run(layer, blocks, in, out, hidden, true);
+    }
+
+    @Override
+    public void backward(int layer, ExpertBlocks blocks, float[] dOut, float[] dIn, int hidden) {
+        run(layer, blocks, dOut, dIn, hidden, false);
+    }
+
+    /** Each block on one thread: a block is one expert, whose buffers no other block touches. */
+    private void run(int layer, ExpertBlocks blocks, float[] in, float[] out, int hidden, boolean forward) {
+        Owned[] byExpert = layer >= 0 && layer < owned.length ? owned[layer] : null;
+        for (int b = 0; b < blocks.count(); b++) {
+            if (byExpert == null || byExpert[blocks.expert(b)] == null) {
+                throw new IllegalArgumentException("node " + node + " does not own expert " + blocks.expert(b) + " of layer "
+                        + layer + " for training");
+            }
+        }
+        parallel.forRange(blocks.count(), (from, to) -> {
+            for (int b = from; b < to; b++) {
+                Owned o = byExpert[blocks.expert(b)];
+                int rows = blocks.rowCount(b);
+                int at = blocks.firstRow(b) * hidden;
+                int values = rows * hidden;
+                if (forward) {
+                    o.ensure(values);
+                    widen(in, at, o.x, values);
+                    o.mlp.forward(o.x, rows, o.y, SERIAL);
+                    o.forwardRows = rows;
+                    narrow(o.y, out, at, values);
+                } else {
+                    if (o.forwardRows != rows) {
+                        throw new IllegalStateException("node " + node + ": backward of " + rows + " rows of expert "
+                                + blocks.expert(b) + " of layer " + layer + ", whose last forward had " + o.forwardRows);
+                    }
+                    o.forwardRows = -1;
+                    widen(in, at, o.y, values);
+                    Arrays.fill(o.dx, 0, values, 0);
+                    o.mlp.backward(o.y, o.dx, SERIAL);
+                    narrow(o.dx, out, at, values);
+                }
+            }
+        });
+    }
+
+    /** Σ g² over the owned params and the first non-finite one, this node's share of the global norm. */
+    TrainingExpertGroup.GradShare gradShare() {
+        return new TrainingExpertGroup.GradShare(node, optimizer.gradSquaredSum(), optimizer.nonFiniteParam());
+    }
+
+    /** The optimizer step at the global norm, then the gradients are zeroed for the next step. */
+    StepReport step(double globalNorm, String nonFiniteParam) {
+        StepReport r = optimizer.step(globalNorm, nonFiniteParam);
+        optimizer.zeroGrad();
+        return r;
+    }
+
+    private static void widen(float[] src, int at, double[] dst, int values) {
+        for (int i = 0; i < values; i++) {
+            dst[i] = src[at + i];
+        }
+    }
+
+    private static void narrow(double[] src, float[] dst, int at, int values) {
+        for (int i = 0; i < values; i++) {
+            dst[at + i] = (float) src[i];
+        }
+    }
+}
