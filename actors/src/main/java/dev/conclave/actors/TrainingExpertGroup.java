@@ -1,8 +1,13 @@
 package dev.conclave.actors;
 
+import dev.conclave.core.checkpoint.Checkpoint;
+import dev.conclave.core.parallel.Parallel;
+import dev.conclave.dispatch.DataPlane;
 import dev.conclave.dispatch.ExpertServer;
+import dev.conclave.training.Param;
+import dev.conclave.training.optim.OptimizerConfig;
 import dev.conclave.training.optim.StepReport;
-import org.agrona.concurrent.IdleStrategy;
+import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -13,10 +18,11 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
- * An expert group in training: the routed experts its node owns ({@link TrainingExperts}), served on its
- * pinned thread over the DISPATCH lane in both directions, and between serving slices the optimizer protocol
- * of the {@link TrainingSupervisor}: report this node's share of the global gradient norm, then apply the
- * step with the global norm every owner clips to.
+ * An expert group in training. It registers with the receptionist and waits for the supervisor's
+ * {@link Begin}, which brings the optimizer settings; it then loads the routed experts its node owns
+ * ({@link TrainingExperts}) and serves them on its pinned thread over the DISPATCH lane in both directions.
+ * Between serving slices it answers the supervisor's optimizer protocol: this node's share of the global
+ * gradient norm, then the step with the global norm every owner clips to.
  */
 public final class TrainingExpertGroup extends AbstractBehavior<TrainingExpertGroup.Command> {
 
@@ -25,6 +31,14 @@ public final class TrainingExpertGroup extends AbstractBehavior<TrainingExpertGr
 
     /** Training expert groups register under this key, so that the supervisor finds every owner. */
     public static final ServiceKey<Command> SERVICE = ServiceKey.create(Command.class, "conclave-training-experts");
+
+    /** Load the owned experts with this optimizer and start serving; answered by {@link Ready}. */
+    public record Begin(OptimizerConfig optimizer, ActorRef<Ready> replyTo) implements Command {
+    }
+
+    /** The group of node {@code node} serves, owning {@code params} tensors. */
+    public record Ready(String node, int params, ActorRef<Command> group) implements ControlMessage {
+    }
 
     /** Asks for this node's {@link GradShare} of the step's accumulated gradients. */
     public record GetGradShare(ActorRef<GradShare> replyTo) implements Command {
@@ -38,27 +52,53 @@ public final class TrainingExpertGroup extends AbstractBehavior<TrainingExpertGr
     public record ApplyStep(double globalNorm, String nonFiniteParam, ActorRef<StepApplied> replyTo) implements Command {
     }
 
-    /** The owner's optimizer step number after the step, and whether it was skipped. */
+    /** The owner's optimizer step count after the step, and whether it was skipped. */
     public record StepApplied(String node, long stepsTaken, boolean skipped) implements ControlMessage {
+    }
+
+    /** Asks for the current master weights of every param the node owns. */
+    public record GetParams(ActorRef<OwnedParams> replyTo) implements Command {
+    }
+
+    /** Master weights under their HF names, in the owner's order. */
+    public record OwnedParams(String node, List<String> names, List<double[]> values) implements ControlMessage {
+        public OwnedParams {
+            names = List.copyOf(names);
+            values = List.copyOf(values);
+        }
     }
 
     private enum Serve implements Command { NEXT }
 
+    /** What a group needs to load its experts once {@link Begin} comes. */
+    public record Setup(String name, int index, Checkpoint checkpoint, TrainingOwners owners, DataPlane plane, Parallel parallel) {
+    }
+
     private final TrainingExperts experts;
     private final ServingSlices slices;
 
-    public static Behavior<Command> create(TrainingExperts experts, ExpertServer server, IdleStrategy idle) {
+    /** A group of {@code node} that waits for {@link Begin}. */
+    public static Behavior<Command> create(Setup node) {
         return Behaviors.setup(ctx -> {
             ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE, ctx.getSelf()));
-            ctx.getSelf().tell(Serve.NEXT);
-            return new TrainingExpertGroup(ctx, experts, server, idle);
+            return Behaviors.receive(Command.class)
+                    .onMessage(Begin.class, begin -> {
+                        TrainingExperts experts = new TrainingExperts(node.name(), node.index(), node.checkpoint(),
+                                node.owners(), begin.optimizer(), node.parallel());
+                        ExpertServer server = new ExpertServer(node.plane(), experts,
+                                e -> ctx.getLog().warn("training expert group {}: {}", node.name(), e.getMessage()));
+                        begin.replyTo().tell(new Ready(node.name(), experts.params().size(), ctx.getSelf()));
+                        ctx.getSelf().tell(Serve.NEXT);
+                        return new TrainingExpertGroup(ctx, experts, new ServingSlices(server, DataPlane.idleStrategy()));
+                    })
+                    .build();
         });
     }
 
-    private TrainingExpertGroup(ActorContext<Command> context, TrainingExperts experts, ExpertServer server, IdleStrategy idle) {
+    private TrainingExpertGroup(ActorContext<Command> context, TrainingExperts experts, ServingSlices slices) {
         super(context);
         this.experts = experts;
-        this.slices = new ServingSlices(server, idle);
+        this.slices = slices;
     }
 
     @Override
@@ -72,6 +112,12 @@ public final class TrainingExpertGroup extends AbstractBehavior<TrainingExpertGr
                 .onMessage(ApplyStep.class, a -> {
                     StepReport r = experts.step(a.globalNorm(), a.nonFiniteParam());
                     a.replyTo().tell(new StepApplied(experts.node(), experts.optimizer().stepsTaken(), r.skipped()));
+                    return this;
+                })
+                .onMessage(GetParams.class, g -> {
+                    List<Param> params = experts.params();
+                    g.replyTo().tell(new OwnedParams(experts.node(), params.stream().map(Param::name).toList(),
+                            params.stream().map(p -> p.value().clone()).toList()));
                     return this;
                 })
                 .build();

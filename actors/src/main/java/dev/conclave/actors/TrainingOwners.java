@@ -9,11 +9,11 @@ import java.util.List;
  * keeps one copy of every expert's master weights, gradients and optimizer state, so replicas that serve
  * inference elsewhere take no part in it.
  */
-final class TrainingOwners {
+public final class TrainingOwners {
 
     private final int[][] owner;
 
-    TrainingOwners(ResolvedPlacement placement) {
+    public TrainingOwners(ResolvedPlacement placement) {
         List<String> names = placement.placement().nodeNames();
         int experts = placement.model().nRoutedExperts();
         this.owner = new int[placement.model().numHiddenLayers() + 1][];

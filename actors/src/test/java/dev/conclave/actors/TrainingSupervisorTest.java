@@ -12,7 +12,6 @@ import dev.conclave.core.parallel.Parallel;
 import dev.conclave.core.testing.Fixtures;
 import dev.conclave.dispatch.DataPlane;
 import dev.conclave.dispatch.ExpertDispatcher;
-import dev.conclave.dispatch.ExpertServer;
 import dev.conclave.dispatch.RowsMessage;
 import dev.conclave.placement.PlacementLoader;
 import dev.conclave.placement.PlacementValidator;
@@ -33,7 +32,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.agrona.CloseHelper;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -129,7 +127,6 @@ class TrainingSupervisorTest {
                 }
                 """.formatted(dir.resolve("aeron"));
         List<DataPlane> planes = new ArrayList<>();
-        List<Throwable> serverErrors = new CopyOnWriteArrayList<>();
         var driver = DataPlane.launchDriver(dir.resolve("aeron").toString());
         try (Checkpoint c = Checkpoint.open(model); Parallel p = Parallel.create(2)) {
             ResolvedPlacement placement = PlacementValidator.validate(PlacementLoader.parse(conf, "train-3.conf"), c.config());
@@ -140,13 +137,13 @@ class TrainingSupervisorTest {
             }
             TrainingOwners owners = new TrainingOwners(placement);
             List<ActorRef<TrainingExpertGroup.Command>> groups = new ArrayList<>();
-            List<TrainingExperts> owned = new ArrayList<>();
+            TestProbe<TrainingExpertGroup.Ready> ready = KIT.createTestProbe();
             for (int i = 1; i < names.size(); i++) {
-                TrainingExperts experts = new TrainingExperts(names.get(i), i, c, owners, optimizer(), Parallel.serial());
-                owned.add(experts);
-                ExpertServer server = new ExpertServer(planes.get(i), experts, serverErrors::add);
-                groups.add(KIT.spawn(TrainingExpertGroup.create(experts, server, DataPlane.idleStrategy()),
-                        "training-" + names.get(i), PINNED));
+                var group = KIT.spawn(TrainingExpertGroup.create(new TrainingExpertGroup.Setup(names.get(i), i, c, owners,
+                        planes.get(i), Parallel.serial())), "training-" + names.get(i), PINNED);
+                group.tell(new TrainingExpertGroup.Begin(optimizer(), ready.ref()));
+                assertEquals(names.get(i), ready.receiveMessage(Duration.ofSeconds(30)).node());
+                groups.add(group);
             }
             ExpertDispatcher dispatcher = new ExpertDispatcher(planes.getFirst(), RowsMessage.RowType.F32, Duration.ofSeconds(10));
             TrainableModel head = TrainingSupervisor.model(c, placement, 0, dispatcher, p);
@@ -172,16 +169,19 @@ class TrainingSupervisorTest {
                     step++;
                 }
             }
-            for (TrainingExperts experts : owned) {
-                for (Param q : experts.params()) {
-                    assertRelativeL2(reference.param(q.name()).value(), q.value(), 1e-5, q.name() + " on " + experts.node());
+            TestProbe<TrainingExpertGroup.OwnedParams> params = KIT.createTestProbe();
+            for (ActorRef<TrainingExpertGroup.Command> group : groups) {
+                group.tell(new TrainingExpertGroup.GetParams(params.ref()));
+                TrainingExpertGroup.OwnedParams owned = params.receiveMessage(Duration.ofSeconds(10));
+                assertEquals(4 * 3 * 3, owned.names().size(), "a third of 8 experts x 3 matrices x 4 MoE layers (MTP's too)");
+                for (int i = 0; i < owned.names().size(); i++) {
+                    assertRelativeL2(reference.param(owned.names().get(i)).value(), owned.values().get(i), 1e-5,
+                            owned.names().get(i) + " on " + owned.node());
                 }
-                assertEquals(STEPS, experts.optimizer().stepsTaken());
             }
             for (Param q : head.params()) {
                 assertRelativeL2(reference.param(q.name()).value(), q.value(), 1e-5, q.name() + " on the head");
             }
-            assertEquals(List.of(), serverErrors);
         } finally {
             CloseHelper.closeAll(planes.reversed());
             driver.close();
