@@ -4,10 +4,11 @@ import dev.conclave.core.checkpoint.Checkpoint;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.dispatch.DataPlane;
 import dev.conclave.dispatch.ExpertServer;
-import dev.conclave.training.Param;
 import dev.conclave.training.optim.OptimizerConfig;
 import dev.conclave.training.optim.StepReport;
-import java.util.List;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Arrays;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -56,17 +57,27 @@ public final class TrainingExpertGroup extends AbstractBehavior<TrainingExpertGr
     public record StepApplied(String node, long stepsTaken, boolean skipped) implements ControlMessage {
     }
 
-    /** Asks for the current master weights of every param the node owns. */
-    public record GetParams(ActorRef<OwnedParams> replyTo) implements Command {
+    /**
+     * Asks for chunk {@code index} of this node's state (master weights and optimizer moments, for a checkpoint);
+     * chunk 0 takes a fresh snapshot. Chunks keep each message well inside Pekko's frame size.
+     */
+    public record GetState(int index, ActorRef<StateChunk> replyTo) implements Command {
     }
 
-    /** Master weights under their HF names, in the owner's order. */
-    public record OwnedParams(String node, List<String> names, List<double[]> values) implements ControlMessage {
-        public OwnedParams {
-            names = List.copyOf(names);
-            values = List.copyOf(values);
-        }
+    /** Chunk {@code index} of the {@code count} chunks of a node's state. */
+    public record StateChunk(String node, int index, int count, byte[] bytes) implements ControlMessage {
     }
+
+    /** Chunk {@code index} of {@code count} of a state to restore (resume); the last one restores it. */
+    public record RestoreState(int index, int count, byte[] bytes, ActorRef<Restored> replyTo) implements Command {
+    }
+
+    /** A chunk arrived; after the last one, {@code stepsTaken} is the restored optimizer's step (else -1). */
+    public record Restored(String node, int index, long stepsTaken, String error) implements ControlMessage {
+    }
+
+    /** The most state bytes one message carries. */
+    public static final int CHUNK_BYTES = 128 << 10;
 
     private enum Serve implements Command { NEXT }
 
@@ -76,6 +87,8 @@ public final class TrainingExpertGroup extends AbstractBehavior<TrainingExpertGr
 
     private final TrainingExperts experts;
     private final ServingSlices slices;
+    private byte[] snapshot;
+    private ByteArrayOutputStream restoring;
 
     /** A group of {@code node} that waits for {@link Begin}. */
     public static Behavior<Command> create(Setup node) {
@@ -114,10 +127,32 @@ public final class TrainingExpertGroup extends AbstractBehavior<TrainingExpertGr
                     a.replyTo().tell(new StepApplied(experts.node(), experts.optimizer().stepsTaken(), r.skipped()));
                     return this;
                 })
-                .onMessage(GetParams.class, g -> {
-                    List<Param> params = experts.params();
-                    g.replyTo().tell(new OwnedParams(experts.node(), params.stream().map(Param::name).toList(),
-                            params.stream().map(p -> p.value().clone()).toList()));
+                .onMessage(GetState.class, g -> {
+                    if (g.index() == 0 || snapshot == null) {
+                        snapshot = experts.state();
+                    }
+                    int count = Math.max(1, (snapshot.length + CHUNK_BYTES - 1) / CHUNK_BYTES);
+                    int from = Math.min(snapshot.length, g.index() * CHUNK_BYTES);
+                    g.replyTo().tell(new StateChunk(experts.node(), g.index(), count,
+                            Arrays.copyOfRange(snapshot, from, Math.min(snapshot.length, from + CHUNK_BYTES))));
+                    return this;
+                })
+                .onMessage(RestoreState.class, r -> {
+                    if (r.index() == 0) {
+                        restoring = new ByteArrayOutputStream();
+                    }
+                    restoring.writeBytes(r.bytes());
+                    if (r.index() < r.count() - 1) {
+                        r.replyTo().tell(new Restored(experts.node(), r.index(), -1, null));
+                        return this;
+                    }
+                    try {
+                        experts.restore(restoring.toByteArray(), "state of node " + experts.node());
+                        r.replyTo().tell(new Restored(experts.node(), r.index(), experts.optimizer().stepsTaken(), null));
+                    } catch (IOException | RuntimeException e) {
+                        r.replyTo().tell(new Restored(experts.node(), r.index(), -1, e.getMessage()));
+                    }
+                    restoring = null;
                     return this;
                 })
                 .build();

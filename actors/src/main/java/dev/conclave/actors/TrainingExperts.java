@@ -12,8 +12,17 @@ import dev.conclave.training.nn.SwiGlu;
 import dev.conclave.training.optim.Optimizer;
 import dev.conclave.training.optim.OptimizerConfig;
 import dev.conclave.training.optim.StepReport;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The routed experts one node owns for training, served over the data plane: float64 master weights under
@@ -46,6 +55,7 @@ final class TrainingExperts implements ExpertCompute {
     }
 
     private static final Parallel SERIAL = Parallel.serial();
+    private static final String STATE_MAGIC = "conclave-training-experts-v1";
 
     private final String node;
     private final int experts;
@@ -147,6 +157,73 @@ final class TrainingExperts implements ExpertCompute {
         StepReport r = optimizer.step(globalNorm, nonFiniteParam);
         optimizer.zeroGrad();
         return r;
+    }
+
+    /** This owner's master weights (name, values) and optimizer state, exactly, for a checkpoint. */
+    byte[] state() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeUTF(STATE_MAGIC);
+            List<Param> all = params.all();
+            out.writeInt(all.size());
+            for (Param p : all) {
+                out.writeUTF(p.name());
+                out.writeInt(p.size());
+                for (double d : p.value()) {
+                    out.writeLong(Double.doubleToRawLongBits(d));
+                }
+            }
+            optimizer.writeState(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Restores what {@link #state} wrote; the params must be this owner's, by name and size. */
+    void restore(byte[] state, String source) throws IOException {
+        Map<String, double[]> values;
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(state))) {
+            values = readValues(in, source);
+            List<Param> all = params.all();
+            if (!values.keySet().equals(all.stream().map(Param::name).collect(Collectors.toSet()))) {
+                throw new IOException(source + ": holds the experts " + values.keySet() + ", node " + node + " owns "
+                        + all.stream().map(Param::name).toList());
+            }
+            for (Param p : all) {
+                double[] v = values.get(p.name());
+                if (v.length != p.size()) {
+                    throw new IOException(source + ": " + p.name() + " has " + v.length + " values, the param " + p.size());
+                }
+                System.arraycopy(v, 0, p.value(), 0, v.length);
+            }
+            optimizer.readState(in, source);
+        }
+    }
+
+    /** The master weights of a {@link #state}, by name. */
+    static Map<String, double[]> values(byte[] state, String source) throws IOException {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(state))) {
+            return readValues(in, source);
+        }
+    }
+
+    private static Map<String, double[]> readValues(DataInputStream in, String source) throws IOException {
+        String magic = in.readUTF();
+        if (!magic.equals(STATE_MAGIC)) {
+            throw new IOException(source + ": not a training expert group's state (starts with '" + magic + "')");
+        }
+        int count = in.readInt();
+        Map<String, double[]> values = new LinkedHashMap<>();
+        for (int i = 0; i < count; i++) {
+            String name = in.readUTF();
+            double[] v = new double[in.readInt()];
+            for (int j = 0; j < v.length; j++) {
+                v[j] = Double.longBitsToDouble(in.readLong());
+            }
+            values.put(name, v);
+        }
+        return values;
     }
 
     private static void widen(float[] src, int at, double[] dst, int values) {

@@ -10,6 +10,8 @@ import dev.conclave.placement.NodeSpec;
 import dev.conclave.placement.Placement;
 import dev.conclave.placement.PlacementValidator;
 import dev.conclave.placement.ResolvedPlacement;
+import dev.conclave.training.checkpoint.HfCheckpointWriter;
+import dev.conclave.training.checkpoint.TrainingCheckpoint;
 import dev.conclave.training.model.Batch;
 import dev.conclave.training.model.TrainableModel;
 import dev.conclave.training.optim.Optimizer;
@@ -27,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -161,10 +164,10 @@ public final class TrainingHead implements AutoCloseable {
                         }
                         ready.put(node, r.ready().group());
                         if (ready.keySet().containsAll(expected) && !started.isDone()) {
-                            List<ActorRef<TrainingExpertGroup.Command>> groups = new ArrayList<>();
+                            List<TrainingSupervisor.Owner> groups = new ArrayList<>();
                             for (String n : names) {
                                 if (expected.contains(n)) {
-                                    groups.add(ready.get(n));
+                                    groups.add(new TrainingSupervisor.Owner(n, ready.get(n)));
                                 }
                             }
                             started.complete(ctx.spawn(TrainingSupervisor.create(model, own, groups, settings), "supervisor", PINNED));
@@ -182,22 +185,41 @@ public final class TrainingHead implements AutoCloseable {
 
     /** One optimizer step over these micro-batches through the cluster. */
     public TrainingSupervisor.StepDone step(List<Batch> microBatches) {
-        TrainingSupervisor.StepResult r;
-        try {
-            r = AskPattern.<TrainingSupervisor.Command, TrainingSupervisor.StepResult>ask(supervisor,
-                            reply -> new TrainingSupervisor.TrainStep(microBatches, reply), stepTimeout, system.scheduler())
-                    .toCompletableFuture().get();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("training step: no answer from the supervisor within " + stepTimeout.toSeconds()
-                    + " s: " + e.getCause(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted during a training step", e);
-        }
+        TrainingSupervisor.StepResult r = ask(reply -> new TrainingSupervisor.TrainStep(microBatches, reply), "training step");
         if (r instanceof TrainingSupervisor.StepFailed f) {
             throw new IllegalStateException("training step failed: " + f.reason());
         }
         return (TrainingSupervisor.StepDone) r;
+    }
+
+    /** Saves every owner's params and optimizer state as {@code root/checkpoint-<step>}; returns that folder. */
+    public Path save(Path root, TrainingCheckpoint.Progress progress, HfCheckpointWriter.Options options) {
+        TrainingSupervisor.Saved saved = ask(r -> new TrainingSupervisor.Save(root, progress, options, r), "checkpoint");
+        if (saved.error() != null) {
+            throw new IllegalStateException("checkpoint of step " + progress.step() + " failed: " + saved.error());
+        }
+        return saved.checkpoint();
+    }
+
+    /** Restores every owner from a checkpoint {@link #save} wrote; returns where the run stood. */
+    public TrainingCheckpoint.Progress resume(Path checkpoint) {
+        TrainingSupervisor.Resumed resumed = ask(r -> new TrainingSupervisor.Resume(checkpoint, r), "resume");
+        if (resumed.error() != null) {
+            throw new IllegalStateException("resume from " + checkpoint + " failed: " + resumed.error());
+        }
+        return resumed.progress();
+    }
+
+    private <R> R ask(Function<ActorRef<R>, TrainingSupervisor.Command> message, String what) {
+        try {
+            return AskPattern.ask(supervisor, message::apply, stepTimeout, system.scheduler()).toCompletableFuture().get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(what + ": no answer from the supervisor within " + stepTimeout.toSeconds()
+                    + " s: " + e.getCause(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted during " + what, e);
+        }
     }
 
     @Override
