@@ -12,10 +12,13 @@ import dev.conclave.placement.PlacementValidator;
 import dev.conclave.placement.ResolvedPlacement;
 import dev.conclave.training.checkpoint.HfCheckpointWriter;
 import dev.conclave.training.checkpoint.TrainingCheckpoint;
+import dev.conclave.training.Param;
+import dev.conclave.training.loop.StepRunner;
 import dev.conclave.training.model.Batch;
 import dev.conclave.training.model.TrainableModel;
 import dev.conclave.training.optim.Optimizer;
 import dev.conclave.training.optim.OptimizerConfig;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,7 +48,7 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  * with the optimizer settings, and then runs the {@link TrainingSupervisor}. Nodes are started with
  * {@code conclave node --train}.
  */
-public final class TrainingHead implements AutoCloseable {
+public final class TrainingHead implements StepRunner, AutoCloseable {
 
     private static final DispatcherSelector PINNED = DispatcherSelector.fromConfig("conclave.pinned-dispatcher");
 
@@ -184,28 +187,41 @@ public final class TrainingHead implements AutoCloseable {
     }
 
     /** One optimizer step over these micro-batches through the cluster. */
-    public TrainingSupervisor.StepDone step(List<Batch> microBatches) {
+    @Override
+    public Outcome step(List<Batch> microBatches) {
         TrainingSupervisor.StepResult r = ask(reply -> new TrainingSupervisor.TrainStep(microBatches, reply), "training step");
         if (r instanceof TrainingSupervisor.StepFailed f) {
             throw new IllegalStateException("training step failed: " + f.reason());
         }
-        return (TrainingSupervisor.StepDone) r;
+        return ((TrainingSupervisor.StepDone) r).outcome();
+    }
+
+    /** Every param: the supervisor's own and copies of the other owners' experts, fetched now. */
+    @Override
+    public List<Param> params() {
+        TrainingSupervisor.Gathered g = ask(TrainingSupervisor.Gather::new, "gathering the params");
+        if (g.error() != null) {
+            throw new IllegalStateException("gathering the params of every owner failed: " + g.error());
+        }
+        return g.params();
     }
 
     /** Saves every owner's params and optimizer state as {@code root/checkpoint-<step>}; returns that folder. */
-    public Path save(Path root, TrainingCheckpoint.Progress progress, HfCheckpointWriter.Options options) {
+    @Override
+    public Path save(Path root, TrainingCheckpoint.Progress progress, HfCheckpointWriter.Options options) throws IOException {
         TrainingSupervisor.Saved saved = ask(r -> new TrainingSupervisor.Save(root, progress, options, r), "checkpoint");
         if (saved.error() != null) {
-            throw new IllegalStateException("checkpoint of step " + progress.step() + " failed: " + saved.error());
+            throw new IOException("checkpoint of step " + progress.step() + " failed: " + saved.error());
         }
         return saved.checkpoint();
     }
 
     /** Restores every owner from a checkpoint {@link #save} wrote; returns where the run stood. */
-    public TrainingCheckpoint.Progress resume(Path checkpoint) {
+    @Override
+    public TrainingCheckpoint.Progress restore(Path checkpoint) throws IOException {
         TrainingSupervisor.Resumed resumed = ask(r -> new TrainingSupervisor.Resume(checkpoint, r), "resume");
         if (resumed.error() != null) {
-            throw new IllegalStateException("resume from " + checkpoint + " failed: " + resumed.error());
+            throw new IOException("resume from " + checkpoint + " failed: " + resumed.error());
         }
         return resumed.progress();
     }

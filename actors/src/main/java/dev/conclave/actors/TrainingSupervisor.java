@@ -8,6 +8,7 @@ import dev.conclave.placement.ResolvedPlacement;
 import dev.conclave.training.Param;
 import dev.conclave.training.checkpoint.HfCheckpointWriter;
 import dev.conclave.training.checkpoint.TrainingCheckpoint;
+import dev.conclave.training.loop.StepRunner;
 import dev.conclave.training.model.Batch;
 import dev.conclave.training.model.TrainableModel;
 import dev.conclave.training.nn.ParamSet;
@@ -62,12 +63,19 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     public sealed interface StepResult {
     }
 
-    /** The step's losses summed over its micro-batches, as {@code SftTrainer} logs them, and the update it made. */
-    public record StepDone(long step, double loss, double ce, double mtpLoss, double auxLoss, double gradNorm, double lr,
-                           boolean skipped) implements StepResult {
+    /** The step's losses summed over its micro-batches, the update it made and the expert loads. */
+    public record StepDone(StepRunner.Outcome outcome) implements StepResult {
     }
 
     public record StepFailed(String reason) implements StepResult {
+    }
+
+    /** Asks for every param of the model with its current value, the other owners' experts fetched. */
+    public record Gather(ActorRef<Gathered> replyTo) implements Command {
+    }
+
+    /** Every param (copies for the experts other nodes own), or null and the reason it failed. */
+    public record Gathered(List<Param> params, String error) {
     }
 
     /** Saves a checkpoint of every owner's params and optimizer state into {@code root/checkpoint-<step>}. */
@@ -155,6 +163,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(TrainStep.class, this::trainStep)
+                .onMessage(Gather.class, this::gather)
                 .onMessage(Save.class, this::save)
                 .onMessage(Resume.class, this::resume)
                 .build();
@@ -172,15 +181,11 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     }
 
     private StepDone step(List<Batch> micro) {
-        TrainableModel.StepTotals totals = TrainableModel.StepTotals.of(micro);
-        double loss = 0, ce = 0, mtp = 0, aux = 0;
-        for (Batch b : micro) {
-            TrainableModel.Losses l = model.lossAndBackward(b, settings.weights(), totals);
-            loss += l.total();
-            ce += l.ce();
-            mtp += l.mtpLoss();
-            aux += l.auxLoss();
-        }
+        return new StepDone(StepRunner.run(model, micro, settings.weights(), settings.biasUpdateRate(), this::update));
+    }
+
+    /** The global norm from every owner's squared sum; every owner steps at it, and the gradients are zeroed. */
+    private StepReport update() {
         double squared = optimizer.gradSquaredSum();
         String firstNonFinite = optimizer.nonFiniteParam();
         for (Owner owner : owners) {
@@ -199,8 +204,32 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
         }
         StepReport report = optimizer.step(norm, nonFinite);
         model.zeroGrad();
-        model.updateRouterBias(settings.biasUpdateRate());
-        return new StepDone(report.step(), loss, ce, mtp, aux, report.gradNorm(), report.lr(), report.skipped());
+        return report;
+    }
+
+    private Behavior<Command> gather(Gather g) {
+        try {
+            gatherStates();
+            g.replyTo().tell(new Gathered(List.copyOf(everyParam), null));
+        } catch (IOException | RuntimeException e) {
+            g.replyTo().tell(new Gathered(null, e.toString()));
+        }
+        return this;
+    }
+
+    /** Copies every owner's master weights into {@link #everyParam}; returns each owner's exact state by file name. */
+    private Map<String, byte[]> gatherStates() throws IOException {
+        Map<String, byte[]> states = new LinkedHashMap<>();
+        Map<String, Param> byName = new HashMap<>();
+        everyParam.forEach(p -> byName.put(p.name(), p));
+        for (Owner owner : owners) {
+            byte[] state = fetchState(owner);
+            for (Map.Entry<String, double[]> v : TrainingExperts.values(state, "state of node " + owner.node()).entrySet()) {
+                System.arraycopy(v.getValue(), 0, byName.get(v.getKey()).value(), 0, v.getValue().length);
+            }
+            states.put(ownerFile(owner), state);
+        }
+        return states;
     }
 
     /**
@@ -209,16 +238,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
      */
     private Behavior<Command> save(Save s) {
         try {
-            Map<String, byte[]> states = new LinkedHashMap<>();
-            Map<String, Param> byName = new HashMap<>();
-            everyParam.forEach(p -> byName.put(p.name(), p));
-            for (Owner owner : owners) {
-                byte[] state = fetchState(owner);
-                for (Map.Entry<String, double[]> v : TrainingExperts.values(state, "state of node " + owner.node()).entrySet()) {
-                    System.arraycopy(v.getValue(), 0, byName.get(v.getKey()).value(), 0, v.getValue().length);
-                }
-                states.put(ownerFile(owner), state);
-            }
+            Map<String, byte[]> states = gatherStates();
             s.replyTo().tell(new Saved(TrainingCheckpoint.save(s.root(), model.config(), everyParam, optimizer, s.progress(),
                     s.options(), states), null));
         } catch (IOException | RuntimeException e) {

@@ -194,11 +194,11 @@ class TrainingSupervisorTest {
         void step(List<List<Batch>> steps, int index) {
             TestProbe<TrainingSupervisor.StepResult> probe = KIT.createTestProbe();
             supervisor.tell(new TrainingSupervisor.TrainStep(steps.get(index), probe.ref()));
-            var done = assertInstanceOf(TrainingSupervisor.StepDone.class, probe.receiveMessage(Duration.ofSeconds(60)));
-            assertFalse(done.skipped());
-            assertEquals(index + 1, done.step());
+            var done = assertInstanceOf(TrainingSupervisor.StepDone.class, probe.receiveMessage(Duration.ofSeconds(60))).outcome();
+            assertFalse(done.report().skipped());
+            assertEquals(index + 1, done.report().step());
             assertRelative(EXPECTED.get(index)[0], done.loss(), "loss of step " + (index + 1));
-            assertRelative(EXPECTED.get(index)[1], done.gradNorm(), "gradient norm of step " + (index + 1));
+            assertRelative(EXPECTED.get(index)[1], done.report().gradNorm(), "gradient norm of step " + (index + 1));
         }
 
         /** Every owner's master weights, fetched through the state protocol. */
