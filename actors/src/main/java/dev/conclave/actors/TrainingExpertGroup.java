@@ -23,7 +23,8 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * {@link Begin}, which brings the optimizer settings; it then loads the routed experts its node owns
  * ({@link TrainingExperts}) and serves them on its pinned thread over the DISPATCH lane in both directions.
  * Between serving slices it answers the supervisor's optimizer protocol: this node's share of the global
- * gradient norm, then the step with the global norm every owner clips to.
+ * gradient norm, then the step with the global norm every owner clips to. A node process serves one run:
+ * a second {@link Begin} goes unanswered.
  */
 public final class TrainingExpertGroup extends AbstractBehavior<TrainingExpertGroup.Command> {
 

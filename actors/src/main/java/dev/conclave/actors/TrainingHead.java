@@ -66,16 +66,21 @@ public final class TrainingHead implements StepRunner, AutoCloseable {
     private final ActorSystem<Event> system;
     private final ActorRef<TrainingSupervisor.Command> supervisor;
     private final TrainableModel model;
-    private final Duration stepTimeout;
+    private final Duration perMicroBatch;
+    private final Duration ownerTimeout;
+    private final int owners;
 
     private TrainingHead(Checkpoint checkpoint, DataPlane plane, ActorSystem<Event> system,
-                         ActorRef<TrainingSupervisor.Command> supervisor, TrainableModel model, Duration stepTimeout) {
+                         ActorRef<TrainingSupervisor.Command> supervisor, TrainableModel model, Duration perMicroBatch,
+                         Duration ownerTimeout, int owners) {
         this.checkpoint = checkpoint;
         this.plane = plane;
         this.system = system;
         this.supervisor = supervisor;
         this.model = model;
-        this.stepTimeout = stepTimeout;
+        this.perMicroBatch = perMicroBatch;
+        this.ownerTimeout = ownerTimeout;
+        this.owners = owners;
     }
 
     /**
@@ -121,9 +126,10 @@ public final class TrainingHead implements StepRunner, AutoCloseable {
                         + joinTimeout.toSeconds() + " s; start them with `conclave node --train --config "
                         + placement.source() + " --node NAME --model DIR`");
             }
-            Duration stepTimeout = exchangeTimeout.multipliedBy(4L * (resolved.moeLayers().size() + 1))
-                    .plus(settings.ownerTimeout().multipliedBy(2));
-            return new TrainingHead(checkpoint, plane, system, supervisor, model, stepTimeout);
+            // A micro-batch's forward and backward take two exchanges per MoE layer, each bounded by the data plane.
+            Duration perMicroBatch = exchangeTimeout.multipliedBy(2L * resolved.moeLayers().size());
+            return new TrainingHead(checkpoint, plane, system, supervisor, model, perMicroBatch, settings.ownerTimeout(),
+                    expected.size());
         } catch (RuntimeException | InterruptedException | ExecutionException e) {
             if (system != null) {
                 system.terminate();
@@ -189,7 +195,8 @@ public final class TrainingHead implements StepRunner, AutoCloseable {
     /** One optimizer step over these micro-batches through the cluster. */
     @Override
     public Outcome step(List<Batch> microBatches) {
-        TrainingSupervisor.StepResult r = ask(reply -> new TrainingSupervisor.TrainStep(microBatches, reply), "training step");
+        TrainingSupervisor.StepResult r = ask(reply -> new TrainingSupervisor.TrainStep(microBatches, reply), "training step",
+                perMicroBatch.multipliedBy(microBatches.size()).plus(ownerTimeout.multipliedBy(2L * owners + 1)));
         if (r instanceof TrainingSupervisor.StepFailed f) {
             throw new IllegalStateException("training step failed: " + f.reason());
         }
@@ -199,7 +206,7 @@ public final class TrainingHead implements StepRunner, AutoCloseable {
     /** Every param: the supervisor's own and copies of the other owners' experts, fetched now. */
     @Override
     public List<Param> params() {
-        TrainingSupervisor.Gathered g = ask(TrainingSupervisor.Gather::new, "gathering the params");
+        TrainingSupervisor.Gathered g = ask(TrainingSupervisor.Gather::new, "gathering the params", stateTimeout());
         if (g.error() != null) {
             throw new IllegalStateException("gathering the params of every owner failed: " + g.error());
         }
@@ -209,7 +216,8 @@ public final class TrainingHead implements StepRunner, AutoCloseable {
     /** Saves every owner's params and optimizer state as {@code root/checkpoint-<step>}; returns that folder. */
     @Override
     public Path save(Path root, TrainingCheckpoint.Progress progress, HfCheckpointWriter.Options options) throws IOException {
-        TrainingSupervisor.Saved saved = ask(r -> new TrainingSupervisor.Save(root, progress, options, r), "checkpoint");
+        TrainingSupervisor.Saved saved = ask(r -> new TrainingSupervisor.Save(root, progress, options, r), "checkpoint",
+                stateTimeout());
         if (saved.error() != null) {
             throw new IOException("checkpoint of step " + progress.step() + " failed: " + saved.error());
         }
@@ -219,18 +227,23 @@ public final class TrainingHead implements StepRunner, AutoCloseable {
     /** Restores every owner from a checkpoint {@link #save} wrote; returns where the run stood. */
     @Override
     public TrainingCheckpoint.Progress restore(Path checkpoint) throws IOException {
-        TrainingSupervisor.Resumed resumed = ask(r -> new TrainingSupervisor.Resume(checkpoint, r), "resume");
+        TrainingSupervisor.Resumed resumed = ask(r -> new TrainingSupervisor.Resume(checkpoint, r), "resume", stateTimeout());
         if (resumed.error() != null) {
             throw new IOException("resume from " + checkpoint + " failed: " + resumed.error());
         }
         return resumed.progress();
     }
 
-    private <R> R ask(Function<ActorRef<R>, TrainingSupervisor.Command> message, String what) {
+    /** Moving every owner's state: each chunk is one answer within the owner timeout; allow a generous number. */
+    private Duration stateTimeout() {
+        return ownerTimeout.multipliedBy(64L * (owners + 1));
+    }
+
+    private <R> R ask(Function<ActorRef<R>, TrainingSupervisor.Command> message, String what, Duration timeout) {
         try {
-            return AskPattern.ask(supervisor, message::apply, stepTimeout, system.scheduler()).toCompletableFuture().get();
+            return AskPattern.ask(supervisor, message::apply, timeout, system.scheduler()).toCompletableFuture().get();
         } catch (ExecutionException e) {
-            throw new IllegalStateException(what + ": no answer from the supervisor within " + stepTimeout.toSeconds()
+            throw new IllegalStateException(what + ": no answer from the supervisor within " + timeout.toSeconds()
                     + " s: " + e.getCause(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

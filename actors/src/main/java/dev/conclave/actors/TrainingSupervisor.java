@@ -67,6 +67,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     public record StepDone(StepRunner.Outcome outcome) implements StepResult {
     }
 
+    /** The step failed; owners may hold its partial gradients, so the run ends here. */
     public record StepFailed(String reason) implements StepResult {
     }
 
@@ -173,8 +174,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
         try {
             t.replyTo().tell(step(t.microBatches()));
         } catch (RuntimeException e) {
-            // The step's gradients are partial: drop them everywhere so that a retried step starts clean.
-            model.zeroGrad();
+            // The step's gradients are partial on some owners: the driver ends the run with this reason.
             t.replyTo().tell(new StepFailed(e.toString()));
         }
         return this;
