@@ -64,8 +64,20 @@ public final class ConclaveNode implements AutoCloseable {
         return system;
     }
 
+    /** What a node does: serve inference, or own routed experts in a training run. */
+    public enum Mode { SERVE, TRAIN }
+
     /** Starts node {@code nodeName} of {@code placement} serving the checkpoint in {@code modelDir}. */
     public static ConclaveNode start(Placement placement, String nodeName, Path modelDir) {
+        return start(placement, nodeName, modelDir, Mode.SERVE);
+    }
+
+    /**
+     * Starts node {@code nodeName} of {@code placement} on the checkpoint in {@code modelDir}. In {@link Mode#TRAIN}
+     * an expert node runs a {@link TrainingExpertGroup} for the experts it owns, which waits for the training
+     * supervisor; the head of a training run is the {@code conclave train ... --cluster} process ({@link TrainingHead}).
+     */
+    public static ConclaveNode start(Placement placement, String nodeName, Path modelDir, Mode mode) {
         if (!placement.nodeNames().contains(nodeName)) {
             throw new PlacementException(placement.source() + ": no node named '" + nodeName + "'; nodes are "
                     + placement.nodeNames());
@@ -76,15 +88,17 @@ public final class ConclaveNode implements AutoCloseable {
         try {
             ResolvedPlacement resolved = PlacementValidator.validate(placement, checkpoint.config());
             NodeSpec node = placement.node(nodeName);
+            if (mode == Mode.TRAIN && node.hasRole(Role.ORCHESTRATOR)) {
+                throw new PlacementException(placement.source() + ": node '" + nodeName + "' is the head of the placement;"
+                        + " in training the head is the `conclave train sft|grpo --cluster` process, not a `conclave node`");
+            }
             plane = startDataPlane(placement, nodeName);
             DataPlane dataPlane = plane;
             Parallel parallel = devices.cpu(node.device());
-            ClusterSettings settings = new ClusterSettings(placement.clusterName(), node.host(), node.pekkoPort(), null,
-                    placement.seedNodes().stream().map(s -> placement.node(s).host() + ":" + placement.node(s).pekkoPort())
-                            .toList(),
-                    node.roles().stream().map(Role::configName).toList());
-            ActorSystem<Void> system = ClusterNode.start(settings,
-                    Behaviors.setup(ctx -> guardian(ctx, resolved, node, checkpoint, dataPlane, parallel)));
+            ActorSystem<Void> system = ClusterNode.start(clusterSettings(placement, node),
+                    Behaviors.setup(ctx -> mode == Mode.TRAIN
+                            ? trainingGuardian(ctx, resolved, node, checkpoint, dataPlane, parallel)
+                            : guardian(ctx, resolved, node, checkpoint, dataPlane, parallel)));
             return new ConclaveNode(checkpoint, devices, plane, system);
         } catch (RuntimeException e) {
             if (plane != null) {
@@ -96,11 +110,19 @@ public final class ConclaveNode implements AutoCloseable {
         }
     }
 
+    /** The Pekko settings of a placement node: its address, the seed nodes, its roles. */
+    static ClusterSettings clusterSettings(Placement placement, NodeSpec node) {
+        return new ClusterSettings(placement.clusterName(), node.host(), node.pekkoPort(), null,
+                placement.seedNodes().stream().map(s -> placement.node(s).host() + ":" + placement.node(s).pekkoPort())
+                        .toList(),
+                node.roles().stream().map(Role::configName).toList());
+    }
+
     /**
      * Nodes with their own embedded drivers talk UDP to each other's Aeron endpoints; nodes that share one
      * external driver (one host, {@code embedded-driver = false}) talk IPC through it.
      */
-    private static DataPlane startDataPlane(Placement placement, String self) {
+    static DataPlane startDataPlane(Placement placement, String self) {
         var spec = placement.dataPlane();
         List<DataPlane.Node> nodes = new ArrayList<>();
         for (NodeSpec n : placement.nodes()) {
@@ -120,6 +142,17 @@ public final class ConclaveNode implements AutoCloseable {
             throw new PlacementException(placement.source() + ": embedded-driver = false needs data-plane.driver-directory");
         }
         return DataPlane.connect(nodes, id, spec.driverDirectory(), settings);
+    }
+
+    private static Behavior<Void> trainingGuardian(ActorContext<Void> ctx, ResolvedPlacement resolved, NodeSpec node,
+                                                   Checkpoint checkpoint, DataPlane plane, Parallel parallel) {
+        if (node.hasRole(Role.EXPERTS)) {
+            int self = resolved.placement().nodeNames().indexOf(node.name());
+            ctx.spawn(TrainingExpertGroup.create(new TrainingExpertGroup.Setup(node.name(), self, checkpoint,
+                    new TrainingOwners(resolved), plane, parallel)), "training-experts", PINNED);
+        }
+        ctx.spawn(NodeAgent.create(node.name(), resolved), AGENT_PATH.substring("/user/".length()));
+        return Behaviors.empty();
     }
 
     private static Behavior<Void> guardian(ActorContext<Void> ctx, ResolvedPlacement resolved, NodeSpec node,

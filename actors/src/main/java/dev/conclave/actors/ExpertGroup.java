@@ -1,8 +1,6 @@
 package dev.conclave.actors;
 
 import dev.conclave.dispatch.ExpertServer;
-import java.time.Duration;
-import java.util.concurrent.locks.LockSupport;
 import org.agrona.concurrent.IdleStrategy;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
@@ -27,13 +25,7 @@ public final class ExpertGroup extends AbstractBehavior<ExpertGroup.Command> {
 
     private enum Serve implements Command { NEXT }
 
-    private static final long SLICE_NANOS = Duration.ofMillis(2).toNanos();
-    /** After this long without work the group polls once a millisecond: idle nodes must not eat the cores. */
-    private static final long QUIET_NANOS = Duration.ofMillis(50).toNanos();
-
-    private final ExpertServer server;
-    private final IdleStrategy idle;
-    private long lastWork = System.nanoTime();
+    private final ServingSlices slices;
 
     public static Behavior<Command> create(ExpertServer server, IdleStrategy idle) {
         return Behaviors.setup(ctx -> {
@@ -45,8 +37,7 @@ public final class ExpertGroup extends AbstractBehavior<ExpertGroup.Command> {
 
     private ExpertGroup(ActorContext<Command> context, ExpertServer server, IdleStrategy idle) {
         super(context);
-        this.server = server;
-        this.idle = idle;
+        this.slices = new ServingSlices(server, idle);
     }
 
     @Override
@@ -55,19 +46,7 @@ public final class ExpertGroup extends AbstractBehavior<ExpertGroup.Command> {
     }
 
     private Behavior<Command> serve() {
-        long end = System.nanoTime() + SLICE_NANOS;
-        long now;
-        while ((now = System.nanoTime()) - end < 0) {
-            int work = server.doWork();
-            if (work > 0) {
-                lastWork = now;
-                idle.reset();
-            } else if (now - lastWork > QUIET_NANOS) {
-                LockSupport.parkNanos(1_000_000);
-            } else {
-                idle.idle();
-            }
-        }
+        slices.serveSlice();
         getContext().getSelf().tell(Serve.NEXT);
         return this;
     }

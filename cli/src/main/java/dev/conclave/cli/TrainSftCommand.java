@@ -1,13 +1,18 @@
 package dev.conclave.cli;
 
+import dev.conclave.actors.TrainingHead;
+import dev.conclave.actors.TrainingSupervisor;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.core.tensor.DType;
+import dev.conclave.placement.PlacementLoader;
 import dev.conclave.training.loop.SftRun;
 import dev.conclave.training.loop.SftTrainer;
 import dev.conclave.training.model.TrainableModel;
+import dev.conclave.training.optim.OptimizerConfig;
 import java.io.Console;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -24,11 +29,16 @@ import picocli.CommandLine.Spec;
 /**
  * {@code conclave train sft}: supervised training of a checkpoint, or of a config from scratch, on chat or
  * plain-text JSONL. Writes {@code metrics.jsonl}, {@code loss.png}, {@code expert-load.png} and
- * checkpoints into {@code --out}; running it again on the same folder resumes.
+ * checkpoints into {@code --out}; running it again on the same folder resumes. With {@code --cluster} the steps
+ * run through the placement's cluster: this process is the head and the routed experts live on their nodes.
  */
 @Command(name = "sft", mixinStandardHelpOptions = true,
         description = "Supervised fine-tuning (or training from scratch) with Muon + AdamW, loss-free balancing and the MTP loss.")
 final class TrainSftCommand implements Callable<Integer> {
+
+    /** How long the head waits for every expert owner to join, and for one owner's answer. */
+    private static final Duration JOIN_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration OWNER_TIMEOUT = Duration.ofSeconds(60);
 
     @Spec
     CommandSpec spec;
@@ -109,6 +119,11 @@ final class TrainSftCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "BF16", description = "dtype of the saved weights: BF16 or F32 (default ${DEFAULT-VALUE})")
     DType dtype;
 
+    @Option(names = "--cluster", paramLabel = "FILE", description = {"train through the cluster of this placement: this process is",
+            "its head (the training supervisor); each node that owns routed experts runs",
+            "`conclave node --train --config FILE --node NAME --model DIR` with the same --model"})
+    Path cluster;
+
     @Option(names = "--threads", description = "compute threads (default: all cores)")
     Integer threads;
 
@@ -141,7 +156,7 @@ final class TrainSftCommand implements Callable<Integer> {
                     w.printf("step %d/%d  %s%n", e.step(), e.totalSteps(), line);
                     w.flush();
                 }
-            });
+            }, cluster == null ? null : this::startHead);
         }
         w.printf(Locale.ROOT, "done: %d steps; held-out greedy accuracy %.3f; MTP next-next-token top-1 %.3f;"
                         + " busiest expert / mean per MoE layer %s%ncheckpoint: %s%ncharts: %s, %s%n",
@@ -149,6 +164,13 @@ final class TrainSftCommand implements Callable<Integer> {
                         .mapToObj(v -> String.format(Locale.ROOT, "%.2f", v)).toArray()),
                 s.checkpoint(), out.resolve("loss.png"), out.resolve("expert-load.png"));
         return 0;
+    }
+
+    /** The head of a cluster run: waits for the expert owners, then runs the supervisor. */
+    private SftRun.Launched startHead(Path model, OptimizerConfig optimizer, SftTrainer.Settings settings, Parallel parallel) {
+        TrainingHead head = TrainingHead.start(PlacementLoader.load(cluster), model, optimizer,
+                new TrainingSupervisor.Settings(settings.weights(), settings.biasUpdateRate(), OWNER_TIMEOUT), parallel, JOIN_TIMEOUT);
+        return new SftRun.Launched(head.model(), head, head);
     }
 
     private static ProgressBar trainingBar(long steps) {

@@ -19,11 +19,9 @@ import dev.conclave.model.Sampler;
 import dev.conclave.placement.Placement;
 import dev.conclave.placement.PlacementLoader;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -154,18 +152,7 @@ class ClusterEndToEndTest {
     }
 
     private static Process startNode(String name) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (arg.startsWith("--add-") || arg.startsWith("--enable-native-access") || arg.startsWith("--sun-misc")) {
-                cmd.add(arg);
-            }
-        }
-        cmd.addAll(List.of("-Xmx512m", "-cp", System.getProperty("java.class.path"), Conclave.class.getName(),
-                "node", "--config", config.toString(), "--node", name, "--model", Fixtures.fixture(MODEL).toString()));
-        Path log = dir.resolve(name + ".log");
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
+        return NodeProcess.start(config, name, Fixtures.fixture(MODEL), dir.resolve(name + ".log"));
     }
 
     private static void awaitHealth(Set<String> nodes, Duration timeout) throws Exception {

@@ -14,4 +14,13 @@ public interface ExpertCompute {
      * @param out the same shape, to fill
      */
     void compute(int layer, ExpertBlocks blocks, float[] in, float[] out, int hidden);
+
+    /**
+     * The backward of the last {@link #compute} of these blocks (a training step): row r of {@code dOut} is
+     * the gradient of row r's output, row r of {@code dIn} must become the gradient of its input, and the
+     * experts keep their parameter gradients. Inference experts keep no activations, so they refuse.
+     */
+    default void backward(int layer, ExpertBlocks blocks, float[] dOut, float[] dIn, int hidden) {
+        throw new UnsupportedOperationException("layer " + layer + ": this expert group serves inference only and has no backward");
+    }
 }

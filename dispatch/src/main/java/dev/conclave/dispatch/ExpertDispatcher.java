@@ -1,6 +1,7 @@
 package dev.conclave.dispatch;
 
 import dev.conclave.dispatch.DataPlane.Lane;
+import dev.conclave.dispatch.RowsMessage.Direction;
 import dev.conclave.dispatch.RowsMessage.Kind;
 import dev.conclave.dispatch.RowsMessage.RowType;
 import dev.conclave.router.DispatchPlan;
@@ -42,6 +43,7 @@ public final class ExpertDispatcher {
     private DispatchPlan plan;
     private int[] peerOfExpert;
     private float[] grouped;
+    private Direction direction;
     private long step;
     private int layer;
     private int hidden;
@@ -70,6 +72,20 @@ public final class ExpertDispatcher {
      * @throws DataPlaneException when a peer is not connected or stays back-pressured past the send timeout
      */
     public void dispatch(long step, int layer, DispatchPlan plan, float[] m, int hidden, int[] peerOfExpert) {
+        start(Direction.FORWARD, step, layer, plan, m, hidden, peerOfExpert);
+    }
+
+    /**
+     * The reverse of a training forward's exchange: sends each remote expert the gradients of its outputs,
+     * {@code dOut} in the plan's grouped order (row p for grouped position p, already scaled by the mixing
+     * weight), for its backward; {@link #combine} then collects the input gradients in the same order.
+     */
+    public void dispatchBackward(long step, int layer, DispatchPlan plan, float[] dOut, int hidden, int[] peerOfExpert) {
+        start(Direction.BACKWARD, step, layer, plan, dOut, hidden, peerOfExpert);
+    }
+
+    private void start(Direction direction, long step, int layer, DispatchPlan plan, float[] rows, int hidden,
+                       int[] peerOfExpert) {
         int experts = plan.experts();
         if (peerOfExpert.length != experts) {
             throw new IllegalArgumentException("peerOfExpert has " + peerOfExpert.length + " entries for " + experts + " experts");
@@ -83,6 +99,7 @@ public final class ExpertDispatcher {
         }
         this.plan = plan;
         this.peerOfExpert = peerOfExpert;
+        this.direction = direction;
         this.step = step;
         this.layer = layer;
         this.hidden = hidden;
@@ -104,7 +121,7 @@ public final class ExpertDispatcher {
                     }
                 }
                 if (blocks.count() > 0) {
-                    send(peer, m);
+                    send(peer, rows);
                     outstandingRows += blocks.totalRows();
                 }
             }
@@ -114,7 +131,8 @@ public final class ExpertDispatcher {
         }
     }
 
-    private void send(int peer, float[] m) {
+    /** Forward rows are token rows of {@code rows}; backward rows are its grouped rows. */
+    private void send(int peer, float[] rows) {
         int total = blocks.totalRows();
         int perChunk = RowsMessage.rowsPerChunk(plane.maxMessageLength(), blocks.count(), hidden, rowType);
         if (perChunk == 0) {
@@ -128,7 +146,7 @@ public final class ExpertDispatcher {
             int first = c * perChunk;
             int n = Math.min(perChunk, total - first);
             encoder.wrap(sendBuffer, 0)
-                    .header(Kind.DISPATCH, rowType, step, layer, plane.self(), hidden)
+                    .header(Kind.DISPATCH, direction, rowType, step, layer, plane.self(), hidden)
                     .chunk(c, chunks, first, n, total)
                     .expertCount(blocks.count());
             for (int i = 0; i < blocks.count(); i++) {
@@ -138,10 +156,11 @@ public final class ExpertDispatcher {
                 while (r >= blocks.firstRow(b) + blocks.rowCount(b)) {
                     b++;
                 }
-                int assignment = plan.assignment(plan.begin(blocks.expert(b)) + r - blocks.firstRow(b));
+                int position = plan.begin(blocks.expert(b)) + r - blocks.firstRow(b);
+                int assignment = plan.assignment(position);
                 int token = assignment / k;
                 encoder.rowMeta(r - first, plan.weight(token, assignment % k), token)
-                        .row(r - first, m, token * hidden);
+                        .row(r - first, rows, (direction == Direction.FORWARD ? token : position) * hidden);
             }
             plane.send(Lane.DISPATCH, peer, sendBuffer, 0, encoder.encodedLength());
         }
@@ -191,7 +210,7 @@ public final class ExpertDispatcher {
             failure = prefix() + "unreadable reply: " + e.getMessage();
             return;
         }
-        if (failure != null || decoder.step() != step || decoder.layer() != layer) {
+        if (failure != null || decoder.step() != step || decoder.layer() != layer || decoder.direction() != direction) {
             return;
         }
         int source = decoder.source();

@@ -1,6 +1,7 @@
 package dev.conclave.dispatch;
 
 import dev.conclave.dispatch.DataPlane.Lane;
+import dev.conclave.dispatch.RowsMessage.Direction;
 import dev.conclave.dispatch.RowsMessage.Kind;
 import io.aeron.FragmentAssembler;
 import io.aeron.logbuffer.Header;
@@ -14,8 +15,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * The expert group's side of the all-to-all, as an Agrona {@link Agent} for the group's own thread
  * (an {@link org.agrona.concurrent.AgentRunner} with {@link DataPlane#idleStrategy()}): polls DISPATCH messages,
- * reassembles their chunks per source, runs {@link ExpertCompute} on every block of a complete message,
- * and sends the outputs back to the source as COMBINE chunks in the same row order. A compute that
+ * reassembles their chunks per source, runs {@link ExpertCompute} on every block of a complete message
+ * (its forward, or for a BACKWARD message its backward), and sends the outputs back to the source as COMBINE chunks in the same row order. A compute that
  * throws is answered with a FAILURE; a malformed message or a reply that cannot be sent goes to the
  * error handler. Either way the server keeps serving.
  */
@@ -73,7 +74,11 @@ public final class ExpertServer implements Agent {
 
     private void serve(int source, RowsAssembly a) {
         try {
-            compute.compute(a.layer, a.blocks, a.rows, a.out, a.hidden);
+            if (a.direction == Direction.BACKWARD) {
+                compute.backward(a.layer, a.blocks, a.rows, a.out, a.hidden);
+            } else {
+                compute.compute(a.layer, a.blocks, a.rows, a.out, a.hidden);
+            }
         } catch (RuntimeException e) {
             replyFailure(source, a, e.toString());
             return;
@@ -111,7 +116,7 @@ public final class ExpertServer implements Agent {
     }
 
     private RowsEncoder startReply(Kind kind, RowsAssembly a) {
-        return encoder.wrap(sendBuffer, 0).header(kind, a.rowType, a.step, a.layer, plane.self(), a.hidden);
+        return encoder.wrap(sendBuffer, 0).header(kind, a.direction, a.rowType, a.step, a.layer, plane.self(), a.hidden);
     }
 
     private void writeBlocks(RowsAssembly a) {

@@ -1,5 +1,6 @@
 package dev.conclave.dispatch;
 
+import dev.conclave.dispatch.RowsMessage.Direction;
 import dev.conclave.dispatch.RowsMessage.RowType;
 
 /**
@@ -10,6 +11,7 @@ import dev.conclave.dispatch.RowsMessage.RowType;
 final class RowsAssembly {
 
     long step;
+    Direction direction;
     int layer;
     int hidden;
     RowType rowType;
@@ -25,7 +27,7 @@ final class RowsAssembly {
     boolean accept(RowsDecoder d) {
         if (d.chunkIndex() == 0) {
             start(d);
-        } else if (d.chunkIndex() != nextChunk || d.step() != step || d.layer() != layer) {
+        } else if (d.chunkIndex() != nextChunk || d.step() != step || d.layer() != layer || d.direction() != direction) {
             nextChunk = -1;
             return false;
         }
@@ -46,6 +48,7 @@ final class RowsAssembly {
 
     private void start(RowsDecoder d) {
         step = d.step();
+        direction = d.direction();
         layer = d.layer();
         hidden = d.hidden();
         rowType = d.rowType();

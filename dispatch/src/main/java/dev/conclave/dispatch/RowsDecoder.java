@@ -3,6 +3,7 @@ package dev.conclave.dispatch;
 import static dev.conclave.dispatch.RowsMessage.*;
 import static java.nio.ByteOrder.LITTLE_ENDIAN;
 
+import dev.conclave.dispatch.RowsMessage.Direction;
 import dev.conclave.dispatch.RowsMessage.Kind;
 import dev.conclave.dispatch.RowsMessage.RowType;
 import org.agrona.DirectBuffer;
@@ -13,6 +14,7 @@ public final class RowsDecoder {
     private DirectBuffer buffer;
     private int offset;
     private Kind kind;
+    private Direction direction;
     private RowType rowType;
     private int hidden;
     private int rows;
@@ -31,10 +33,11 @@ public final class RowsDecoder {
         }
         kind = Kind.of(buffer.getByte(offset + KIND_OFFSET));
         rowType = RowType.of(buffer.getByte(offset + ROW_TYPE_OFFSET));
+        direction = Direction.of(buffer.getInt(offset + DIRECTION_OFFSET, LITTLE_ENDIAN));
         hidden = buffer.getInt(offset + HIDDEN_OFFSET, LITTLE_ENDIAN);
         rows = buffer.getInt(offset + ROWS_OFFSET, LITTLE_ENDIAN);
         experts = buffer.getInt(offset + EXPERT_COUNT_OFFSET, LITTLE_ENDIAN);
-        if (kind == null || rowType == null || hidden < 1 || rows < 0 || experts < 0 || (kind == Kind.FAILURE && rows != 0)) {
+        if (kind == null || direction == null || rowType == null || hidden < 1 || rows < 0 || experts < 0 || (kind == Kind.FAILURE && rows != 0)) {
             throw new IllegalArgumentException("malformed rows message header");
         }
         long needed = kind == Kind.FAILURE
@@ -48,6 +51,10 @@ public final class RowsDecoder {
 
     public Kind kind() {
         return kind;
+    }
+
+    public Direction direction() {
+        return direction;
     }
 
     public RowType rowType() {

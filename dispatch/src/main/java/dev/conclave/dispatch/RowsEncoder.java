@@ -3,6 +3,7 @@ package dev.conclave.dispatch;
 import static dev.conclave.dispatch.RowsMessage.*;
 import static java.nio.ByteOrder.LITTLE_ENDIAN;
 
+import dev.conclave.dispatch.RowsMessage.Direction;
 import dev.conclave.dispatch.RowsMessage.Kind;
 import dev.conclave.dispatch.RowsMessage.RowType;
 import org.agrona.MutableDirectBuffer;
@@ -32,6 +33,10 @@ public final class RowsEncoder {
     }
 
     public RowsEncoder header(Kind kind, RowType type, long step, int layer, int source, int hidden) {
+        return header(kind, Direction.FORWARD, type, step, layer, source, hidden);
+    }
+
+    public RowsEncoder header(Kind kind, Direction direction, RowType type, long step, int layer, int source, int hidden) {
         this.rowType = type;
         this.hidden = hidden;
         buffer.putInt(offset + MAGIC_OFFSET, MAGIC, LITTLE_ENDIAN);
@@ -42,6 +47,7 @@ public final class RowsEncoder {
         buffer.putInt(offset + LAYER_OFFSET, layer, LITTLE_ENDIAN);
         buffer.putInt(offset + SOURCE_OFFSET, source, LITTLE_ENDIAN);
         buffer.putInt(offset + HIDDEN_OFFSET, hidden, LITTLE_ENDIAN);
+        buffer.putInt(offset + DIRECTION_OFFSET, direction.code(), LITTLE_ENDIAN);
         return this;
     }
 

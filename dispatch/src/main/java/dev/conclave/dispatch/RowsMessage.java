@@ -18,18 +18,21 @@ package dev.conclave.dispatch;
  *  40  int   total rows (of the whole message)
  *  44  int   hidden size
  *  48  int   expert count E
- *  52  E × (int expert id, int first row, int row count)     the whole message's blocks, in every chunk
+ *  52  int   direction           FORWARD, BACKWARD
+ *  56  E × (int expert id, int first row, int row count)     the whole message's blocks, in every chunk
  *      rows × (float weight, int token)
  *      padding to 8 bytes
  *      rows × hidden × (float32 | bfloat16)
  * </pre>
- * A FAILURE carries no rows; after the expert table (the experts that failed) comes its reason as an
+ * A FORWARD message carries expert inputs out and expert outputs back (inference, and training's
+ * forward); a BACKWARD one carries output gradients out and input gradients back (training's backward,
+ * the combine and dispatch in reverse). A FAILURE carries no rows; after the expert table (the experts that failed) comes its reason as an
  * int byte length and UTF-8 bytes.
  */
 public final class RowsMessage {
 
     public static final int MAGIC = 0x57524E43;
-    public static final short VERSION = 1;
+    public static final short VERSION = 2;
 
     static final int MAGIC_OFFSET = 0;
     static final int VERSION_OFFSET = 4;
@@ -45,7 +48,8 @@ public final class RowsMessage {
     static final int TOTAL_ROWS_OFFSET = 40;
     static final int HIDDEN_OFFSET = 44;
     static final int EXPERT_COUNT_OFFSET = 48;
-    public static final int HEADER_LENGTH = 52;
+    static final int DIRECTION_OFFSET = 52;
+    public static final int HEADER_LENGTH = 56;
     static final int EXPERT_ENTRY_LENGTH = 12;
     static final int ROW_META_LENGTH = 8;
     static final int ROWS_ALIGNMENT = 8;
@@ -60,6 +64,21 @@ public final class RowsMessage {
         }
 
         static Kind of(byte code) {
+            return code >= 1 && code <= BY_CODE.length ? BY_CODE[code - 1] : null;
+        }
+    }
+
+    /** Which pass of the experts a message belongs to. */
+    public enum Direction {
+        FORWARD, BACKWARD;
+
+        private static final Direction[] BY_CODE = values();
+
+        int code() {
+            return ordinal() + 1;
+        }
+
+        static Direction of(int code) {
             return code >= 1 && code <= BY_CODE.length ? BY_CODE[code - 1] : null;
         }
     }

@@ -121,6 +121,47 @@ class ExpertDispatchTest {
         roundTrip(Transport.IPC, RowType.BF16, 8, 128, 8, 2, roundRobin(8, 3), 3);
     }
 
+    /**
+     * A BACKWARD exchange sends grouped rows (one per assignment, not per token) and runs the compute's
+     * backward; an inference compute without one answers with a FAILURE naming the reason.
+     */
+    @Test
+    void backwardRowsTravelInGroupedOrderThroughTheComputesBackward() {
+        try (LocalCluster c = LocalCluster.start(Transport.IPC, "db", 3, SETTINGS)) {
+            c.serve(1, new ExpertCompute() {
+                @Override
+                public void compute(int layer, ExpertBlocks blocks, float[] in, float[] out, int hidden) {
+                    scaleByExpert(layer, blocks, in, out, hidden);
+                }
+
+                @Override
+                public void backward(int layer, ExpertBlocks blocks, float[] dOut, float[] dIn, int hidden) {
+                    for (int i = 0; i < blocks.totalRows() * hidden; i++) {
+                        dIn[i] = -dOut[i];
+                    }
+                }
+            }, serverErrors::add);
+            c.serve(2, ExpertDispatchTest::scaleByExpert, serverErrors::add);
+            ExpertDispatcher dispatcher = new ExpertDispatcher(c.plane(0), RowType.F32, STEP_TIMEOUT);
+            int hidden = 16;
+            DispatchPlan plan = DispatchBench.randomPlan(6, 4, 2, 9);
+            int rows = plan.tokens() * plan.k();
+            float[] dOut = activations(rows, hidden, 9);
+            float[] grouped = new float[rows * hidden];
+            int[] toOne = {1, 1, 1, 1};
+
+            dispatcher.dispatchBackward(1, 3, plan, dOut, hidden, toOne);
+            dispatcher.combine(grouped);
+            for (int i = 0; i < rows * hidden; i++) {
+                assertEquals(-dOut[i], grouped[i], "grouped value " + i);
+            }
+
+            dispatcher.dispatchBackward(2, 3, plan, dOut, hidden, new int[] {2, 2, 2, 2});
+            DataPlaneException e = assertThrows(DataPlaneException.class, () -> dispatcher.combine(grouped));
+            assertTrue(e.getMessage().contains("serves inference only and has no backward"), e.getMessage());
+        }
+    }
+
     @Test
     void aComputeErrorComesBackAsAFailureNamingTheNodeAndTheServerKeepsServing() {
         try (LocalCluster c = LocalCluster.start(Transport.IPC, "df", 2, SETTINGS)) {

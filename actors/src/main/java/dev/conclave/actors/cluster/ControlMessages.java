@@ -2,6 +2,11 @@ package dev.conclave.actors.cluster;
 
 import dev.conclave.actors.NodeAgent;
 import dev.conclave.actors.Orchestrator;
+import dev.conclave.actors.TrainingExpertGroup;
+import dev.conclave.training.optim.AdamW;
+import dev.conclave.training.optim.LrSchedule;
+import dev.conclave.training.optim.Muon;
+import dev.conclave.training.optim.OptimizerConfig;
 
 import java.util.List;
 
@@ -32,7 +37,21 @@ public final class ControlMessages {
             Orchestrator.OpenSequence.class,
             Orchestrator.SequenceOpened.class,
             Orchestrator.Step.class,
-            Orchestrator.CloseSequence.class
+            Orchestrator.CloseSequence.class,
+            TrainingExpertGroup.Begin.class,
+            TrainingExpertGroup.Ready.class,
+            TrainingExpertGroup.GetGradShare.class,
+            TrainingExpertGroup.GradShare.class,
+            TrainingExpertGroup.ApplyStep.class,
+            TrainingExpertGroup.StepApplied.class,
+            TrainingExpertGroup.GetState.class,
+            TrainingExpertGroup.StateChunk.class,
+            TrainingExpertGroup.RestoreState.class,
+            TrainingExpertGroup.Restored.class,
+            OptimizerConfig.class,
+            Muon.Settings.class,
+            AdamW.Settings.class,
+            LrSchedule.class
     );
 
     private ControlMessages() {

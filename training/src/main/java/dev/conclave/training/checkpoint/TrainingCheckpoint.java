@@ -58,9 +58,26 @@ public final class TrainingCheckpoint {
         return save(root, config, params, optimizer, progress, options, file -> { });
     }
 
+    /**
+     * {@link #save} of a model whose params several owners hold (the training supervisor and the expert groups of
+     * a cluster): {@code params} are all of them, {@code optimizer} is this process's, and each other owner's state
+     * (its master weights and optimizer moments, in its own format) is written as {@code ownerStates}' file name
+     * → bytes, inside the same atomic save.
+     */
+    public static Path save(Path root, ModelConfig config, List<Param> params, Optimizer optimizer, Progress progress,
+                            HfCheckpointWriter.Options options, Map<String, byte[]> ownerStates) throws IOException {
+        return save(root, config, params, optimizer, progress, options, ownerStates, file -> { });
+    }
+
     /** {@link #save}, telling {@code listener} after each complete file (the crash-safety test fails there). */
     static Path save(Path root, ModelConfig config, List<Param> params, Optimizer optimizer, Progress progress,
                      HfCheckpointWriter.Options options, Consumer<Path> listener) throws IOException {
+        return save(root, config, params, optimizer, progress, options, Map.of(), listener);
+    }
+
+    private static Path save(Path root, ModelConfig config, List<Param> params, Optimizer optimizer, Progress progress,
+                             HfCheckpointWriter.Options options, Map<String, byte[]> ownerStates, Consumer<Path> listener)
+            throws IOException {
         Path target = root.resolve("checkpoint-%08d".formatted(progress.step()));
         if (Files.exists(target)) {
             throw new IOException(target + ": a checkpoint of step " + progress.step() + " already exists");
@@ -76,6 +93,10 @@ public final class TrainingCheckpoint {
             force(f, false);
         }
         force(state, false);
+        for (Map.Entry<String, byte[]> owner : ownerStates.entrySet()) {
+            Path f = Files.write(temp.resolve(owner.getKey()), owner.getValue());
+            force(f, false);
+        }
         force(temp, true);
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
         force(root, true);

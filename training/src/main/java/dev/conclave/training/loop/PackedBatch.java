@@ -10,11 +10,11 @@ import java.util.List;
  * A micro-batch of packed rows as the model's input: each row's documents in order, padding dropped (the
  * forward's cost is per token and attention is per document, so fixed-length rows need no pad rows).
  */
-final class PackedBatch {
+public final class PackedBatch {
 
     private PackedBatch() {}
 
-    static Batch of(List<PackedRow> rows) {
+    public static Batch of(List<PackedRow> rows) {
         int n = 0;
         int docs = 0;
         for (PackedRow r : rows) {
@@ -39,7 +39,7 @@ final class PackedBatch {
     }
 
     /** One model batch per micro-batch of an optimizer step. */
-    static List<Batch> each(List<List<PackedRow>> microBatches) {
+    public static List<Batch> each(List<List<PackedRow>> microBatches) {
         List<Batch> out = new ArrayList<>(microBatches.size());
         for (List<PackedRow> m : microBatches) {
             out.add(of(m));

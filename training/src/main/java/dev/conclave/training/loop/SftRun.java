@@ -47,9 +47,28 @@ public final class SftRun {
                           int maxNewTokens, SftTrainer.Settings settings) {
     }
 
+    /**
+     * Starts the run's model and step runner somewhere other than this process alone (a cluster's training head),
+     * from the checkpoint every node loads.
+     */
+    @FunctionalInterface
+    public interface Launcher {
+        Launched start(Path modelDir, OptimizerConfig optimizer, SftTrainer.Settings settings, Parallel parallel);
+    }
+
+    /** The model whose forward runs here, who runs its steps, and what to close after the run. */
+    public record Launched(TrainableModel model, StepRunner runner, AutoCloseable resources) {
+    }
+
     private SftRun() {}
 
     public static SftTrainer.Summary run(Options o, Parallel parallel, SftTrainer.Listener listener) throws IOException {
+        return run(o, parallel, listener, null);
+    }
+
+    /** As {@link #run(Options, Parallel, SftTrainer.Listener)}, the model trained through {@code launcher} unless null. */
+    public static SftTrainer.Summary run(Options o, Parallel parallel, SftTrainer.Listener listener, Launcher launcher)
+            throws IOException {
         if ((o.model() == null) == (o.config() == null)) {
             throw new IllegalArgumentException("give exactly one of a model directory and a config.json");
         }
@@ -64,20 +83,13 @@ public final class SftRun {
         ChatTemplate template = ChatTemplate.load(tokDir);
         ChatTask chat = new ChatTask(template, tokenizer);
 
-        TrainableModel model;
-        if (o.model() != null) {
-            try (Checkpoint c = Checkpoint.open(o.model())) {
-                model = TrainableModel.load(c, parallel);
-            }
-        } else {
-            ModelConfig config = ConfigLoader.load(o.config());
-            if (tokenizer.idBound() > config.vocabSize()) {
-                throw new IllegalArgumentException(o.config() + ": vocab_size " + config.vocabSize()
-                        + " is smaller than the tokenizer's " + tokenizer.idBound() + " ids");
-            }
-            model = TrainableModel.random(config, o.settings().seed(), parallel);
+        long steps = o.settings().steps();
+        LrSchedule schedule = new LrSchedule(o.lr(), o.lr() / 10, Math.round(steps * o.warmupFraction()), steps);
+        OptimizerConfig oc = o.muon() ? OptimizerConfig.pretraining(schedule) : OptimizerConfig.sft(schedule);
+        if (launcher != null && o.model() == null) {
+            throw new IllegalArgumentException("training through a cluster starts from a checkpoint that every node loads:"
+                    + " give a model directory (`conclave random-model` makes one from a config)");
         }
-
         List<Document> docs = new ArrayList<>();
         if (o.chatData() != null) {
             for (ChatSample s : ChatSample.read(o.chatData())) {
@@ -100,11 +112,6 @@ public final class SftRun {
         List<PackedRow> heldOutRows = packer.pack(docs.subList(0, validation));
         List<PackedRow> rows = packer.pack(docs.subList(validation, docs.size()));
 
-        long steps = o.settings().steps();
-        LrSchedule schedule = new LrSchedule(o.lr(), o.lr() / 10, Math.round(steps * o.warmupFraction()), steps);
-        OptimizerConfig oc = o.muon() ? OptimizerConfig.pretraining(schedule) : OptimizerConfig.sft(schedule);
-        Optimizer optimizer = new Optimizer(model.trainableParams(), oc);
-
         HeldOutEval eval = null;
         if (o.heldOutTasks() != null) {
             eval = new HeldOutEval(RlTask.read(o.heldOutTasks()), chat, Verifiers.standard(), o.maxNewTokens());
@@ -114,6 +121,38 @@ public final class SftRun {
         SftTrainer.Settings settings = new SftTrainer.Settings(s.steps(), s.rowsPerMicroBatch(), s.accumulation(),
                 s.weights(), s.biasUpdateRate(), s.seed(), s.evalEvery(), s.checkpointEvery(),
                 new HfCheckpointWriter.Options(o.saveDtype(), 5_000_000_000L, true, tokDir));
-        return new SftTrainer(model, optimizer, rows, heldOutRows, eval, settings, o.out(), parallel).run(listener);
+        if (launcher == null) {
+            TrainableModel model = localModel(o, tokenizer, parallel);
+            StepRunner local = StepRunner.local(model, new Optimizer(model.trainableParams(), oc), settings.weights(),
+                    settings.biasUpdateRate());
+            return new SftTrainer(model, local, rows, heldOutRows, eval, settings, o.out(), parallel).run(listener);
+        }
+        Launched launched = launcher.start(o.model(), oc, settings, parallel);
+        try {
+            return new SftTrainer(launched.model(), launched.runner(), rows, heldOutRows, eval, settings, o.out(), parallel)
+                    .run(listener);
+        } finally {
+            try {
+                launched.resources().close();
+            } catch (Exception e) {
+                throw new IOException("closing the training cluster's head: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The checkpoint's model, or the config's initialised at random with the run's seed. */
+    private static TrainableModel localModel(Options o, Tokenizer tokenizer, Parallel parallel) {
+        if (o.model() != null) {
+            try (Checkpoint c = Checkpoint.open(o.model())) {
+                return TrainableModel.load(c, parallel);
+            }
+        } else {
+            ModelConfig config = ConfigLoader.load(o.config());
+            if (tokenizer.idBound() > config.vocabSize()) {
+                throw new IllegalArgumentException(o.config() + ": vocab_size " + config.vocabSize()
+                        + " is smaller than the tokenizer's " + tokenizer.idBound() + " ids");
+            }
+            return TrainableModel.random(config, o.settings().seed(), parallel);
+        }
     }
 }

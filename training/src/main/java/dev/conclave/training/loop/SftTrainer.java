@@ -9,7 +9,6 @@ import dev.conclave.training.model.Batch;
 import dev.conclave.training.model.TrainableModel;
 import dev.conclave.training.nn.Router;
 import dev.conclave.training.optim.Optimizer;
-import dev.conclave.training.optim.StepReport;
 import dev.conclave.training.report.ExpertLoadChart;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -56,7 +55,7 @@ public final class SftTrainer {
     }
 
     private final TrainableModel model;
-    private final Optimizer optimizer;
+    private final StepRunner runner;
     private final List<PackedRow> rows;
     private final List<PackedRow> heldOutRows;
     private final HeldOutEval eval;
@@ -70,12 +69,19 @@ public final class SftTrainer {
      */
     public SftTrainer(TrainableModel model, Optimizer optimizer, List<PackedRow> rows, List<PackedRow> heldOutRows,
                       HeldOutEval eval, Settings settings, Path out, Parallel parallel) {
+        this(model, StepRunner.local(model, optimizer, settings.weights(), settings.biasUpdateRate()), rows, heldOutRows,
+                eval, settings, out, parallel);
+    }
+
+    /** As above with the steps run by {@code runner} on {@code model} (a cluster's supervisor, or {@link StepRunner#local}). */
+    public SftTrainer(TrainableModel model, StepRunner runner, List<PackedRow> rows, List<PackedRow> heldOutRows,
+                      HeldOutEval eval, Settings settings, Path out, Parallel parallel) {
         long perStep = (long) settings.rowsPerMicroBatch() * settings.accumulation();
         if (rows.size() < perStep) {
             throw new IllegalArgumentException(rows.size() + " packed rows cannot fill one step of " + perStep + " rows");
         }
         this.model = model;
-        this.optimizer = optimizer;
+        this.runner = runner;
         this.rows = rows;
         this.heldOutRows = heldOutRows;
         this.eval = eval;
@@ -89,7 +95,7 @@ public final class SftTrainer {
         TrainingCheckpoint.Progress at = new TrainingCheckpoint.Progress(0, settings.seed(), 0, 0);
         Optional<Path> latest = TrainingCheckpoint.latest(checkpoints);
         if (latest.isPresent()) {
-            at = TrainingCheckpoint.restore(latest.get(), model.params(), optimizer);
+            at = runner.restore(latest.get());
         }
         List<Router> routers = model.routers();
         long[][] windowLoads = new long[routers.size()][];
@@ -112,7 +118,7 @@ public final class SftTrainer {
                 boolean end = step == settings.steps();
                 if (end || settings.evalEvery() > 0 && step % settings.evalEvery() == 0) {
                     if (eval != null) {
-                        accuracy = eval.greedy(model, step, parallel).accuracy();
+                        accuracy = eval.greedy(model.config(), runner.params(), step, parallel).accuracy();
                         m.put("held_out_accuracy", accuracy);
                     }
                 }
@@ -120,8 +126,8 @@ public final class SftTrainer {
                 listener.onStep(new StepEvent(step, settings.steps(), m.get("loss"), m.get("tokens_per_s"),
                         m.containsKey("held_out_accuracy") ? accuracy : null));
                 if (end || settings.checkpointEvery() > 0 && step % settings.checkpointEvery() == 0) {
-                    last = TrainingCheckpoint.save(checkpoints, model.config(), model.params(), optimizer,
-                            new TrainingCheckpoint.Progress(step, settings.seed(), epoch, position), settings.saveOptions());
+                    last = runner.save(checkpoints, new TrainingCheckpoint.Progress(step, settings.seed(), epoch, position),
+                            settings.saveOptions());
                     charts(log, routers, windowLoads);
                 }
             }
@@ -133,23 +139,14 @@ public final class SftTrainer {
     private Map<String, Double> trainStep(Batches.Step step, List<Router> routers, long[][] windowLoads, long number) {
         List<Batch> micro = PackedBatch.each(step.microBatches());
         TrainableModel.StepTotals totals = TrainableModel.StepTotals.of(micro);
-        double loss = 0, ce = 0, mtp = 0, aux = 0;
+        StepRunner.Outcome o = runner.step(micro);
         long tokens = 0;
-        int correct = 0;
         for (Batch b : micro) {
-            TrainableModel.Losses l = model.lossAndBackward(b, settings.weights(), totals);
-            loss += l.total();
-            ce += l.ce();
-            mtp += l.mtpLoss();
-            aux += l.auxLoss();
-            correct += l.correct();
             tokens += b.rows();
         }
-        StepReport report = optimizer.step();
-        model.zeroGrad();
         double worst = 1;
         for (int r = 0; r < routers.size(); r++) {
-            long[] load = routers.get(r).loads();
+            long[] load = o.loads().get(r);
             if (windowLoads[r] == null || number % LOAD_WINDOW == 1) {
                 windowLoads[r] = new long[load.length];
             }
@@ -160,16 +157,15 @@ public final class SftTrainer {
             }
             worst = Math.max(worst, ExpertLoadChart.maxOverMean(asDouble));
         }
-        model.updateRouterBias(settings.biasUpdateRate());
         Map<String, Double> m = new LinkedHashMap<>();
-        m.put("loss", loss);
-        m.put("ce", ce);
-        m.put("mtp_loss", mtp);
-        m.put("aux_loss", aux);
-        m.put("token_accuracy", totals.targets() == 0 ? Double.NaN : (double) correct / totals.targets());
-        m.put("lr", report.lr());
-        m.put("grad_norm", report.gradNorm());
-        m.put("skipped", report.skipped() ? 1.0 : 0.0);
+        m.put("loss", o.loss());
+        m.put("ce", o.ce());
+        m.put("mtp_loss", o.mtpLoss());
+        m.put("aux_loss", o.auxLoss());
+        m.put("token_accuracy", totals.targets() == 0 ? Double.NaN : (double) o.correct() / totals.targets());
+        m.put("lr", o.report().lr());
+        m.put("grad_norm", o.report().gradNorm());
+        m.put("skipped", o.report().skipped() ? 1.0 : 0.0);
         m.put("max_over_mean_load", worst);
         m.put("tokens", (double) tokens);
         return m;

@@ -9,6 +9,7 @@ import dev.conclave.training.nn.CrossEntropy;
 import dev.conclave.training.nn.DecoderLayer;
 import dev.conclave.training.nn.Documents;
 import dev.conclave.training.nn.Embedding;
+import dev.conclave.training.nn.ExpertsFactory;
 import dev.conclave.training.nn.Linear;
 import dev.conclave.training.nn.MtpLayer;
 import dev.conclave.training.nn.ParamSet;
@@ -64,7 +65,7 @@ public final class TrainableModel {
     private int[] targets = new int[0];
     private double[] weights = new double[0];
 
-    private TrainableModel(ModelConfig c, boolean withMtp, Parallel parallel) {
+    private TrainableModel(ModelConfig c, boolean withMtp, Parallel parallel, ExpertsFactory experts) {
         this.config = c;
         this.parallel = parallel;
         this.hidden = c.hiddenSize();
@@ -75,11 +76,11 @@ public final class TrainableModel {
         this.embedding = new Embedding(params.create("model.embed_tokens.weight", Param.Kind.EMBEDDING, vocab, hidden));
         this.layers = new DecoderLayer[c.numHiddenLayers()];
         for (int l = 0; l < layers.length; l++) {
-            layers[l] = new DecoderLayer(c, params, "model.layers." + l + ".", c.isMoeLayer(l));
+            layers[l] = new DecoderLayer(c, params, "model.layers." + l + ".", l, c.isMoeLayer(l), experts);
         }
         this.norm = new RmsNorm(params.create("model.norm.weight", Param.Kind.VECTOR, hidden), c.rmsNormEps());
         this.head = new Linear(params.create("lm_head.weight", Param.Kind.HEAD, vocab, hidden), null);
-        this.mtp = withMtp ? new MtpLayer(c, params, "model.layers." + c.mtpLayerIndex() + ".", embedding) : null;
+        this.mtp = withMtp ? new MtpLayer(c, params, "model.layers." + c.mtpLayerIndex() + ".", embedding, experts) : null;
     }
 
     /**
@@ -87,7 +88,7 @@ public final class TrainableModel {
      * {@code initializer_range}, norm weights 1, biases and {@code e_score_correction_bias} 0.
      */
     public static TrainableModel random(ModelConfig c, long seed, Parallel parallel) {
-        TrainableModel m = new TrainableModel(c, c.hasMtp(), parallel);
+        TrainableModel m = new TrainableModel(c, c.hasMtp(), parallel, ExpertsFactory.LOCAL);
         Random rnd = new Random(seed);
         for (Param p : m.params.all()) {
             double[] v = p.value();
@@ -108,9 +109,28 @@ public final class TrainableModel {
      * the main tensors, since training shares them.
      */
     public static TrainableModel load(Checkpoint checkpoint, Parallel parallel) {
+        return load(checkpoint, parallel, ExpertsFactory.LOCAL);
+    }
+
+    /**
+     * As {@link #load(Checkpoint, Parallel)} with the routed experts from {@code experts}: only the params this
+     * process creates are read (experts owned elsewhere load their own).
+     */
+    public static TrainableModel load(Checkpoint checkpoint, Parallel parallel, ExpertsFactory experts) {
         ModelConfig c = checkpoint.config();
-        TrainableModel m = new TrainableModel(c, c.hasMtp() && checkpoint.hasMtp(), parallel);
-        for (Param p : m.params.all()) {
+        TrainableModel m = new TrainableModel(c, c.hasMtp() && checkpoint.hasMtp(), parallel, experts);
+        loadValues(checkpoint, m.params.all());
+        if (m.mtp != null) {
+            String prefix = "model.layers." + c.mtpLayerIndex() + ".";
+            requireCopy(checkpoint, prefix + "embed_tokens.weight", m.embedding.table());
+            requireCopy(checkpoint, prefix + "shared_head.head.weight", m.head.weight());
+        }
+        return m;
+    }
+
+    /** Reads each param's values from the checkpoint tensor of its name, widened to float64; shapes must match. */
+    public static void loadValues(Checkpoint checkpoint, List<Param> params) {
+        for (Param p : params) {
             Tensor t = checkpoint.tensor(p.name());
             long[] shape = t.shape();
             int[] want = p.shape();
@@ -123,12 +143,6 @@ public final class TrainableModel {
                 v[i] = t.get(i);
             }
         }
-        if (m.mtp != null) {
-            String prefix = "model.layers." + c.mtpLayerIndex() + ".";
-            requireCopy(checkpoint, prefix + "embed_tokens.weight", m.embedding.table());
-            requireCopy(checkpoint, prefix + "shared_head.head.weight", m.head.weight());
-        }
-        return m;
     }
 
     private static void requireCopy(Checkpoint checkpoint, String name, Param shared) {

@@ -30,8 +30,8 @@ public final class DecoderLayer {
     private double[] dmid = new double[0];
     private double[] da = new double[0];
 
-    /** The layer whose tensors are named {@code prefix + "self_attn."} etc. */
-    public DecoderLayer(ModelConfig c, ParamSet params, String prefix, boolean isMoe) {
+    /** Layer {@code layer}, whose tensors are named {@code prefix + "self_attn."} etc.; an MoE one's experts from the factory. */
+    public DecoderLayer(ModelConfig c, ParamSet params, String prefix, int layer, boolean isMoe, ExpertsFactory experts) {
         this.hidden = c.hiddenSize();
         this.inputNorm = new RmsNorm(params.create(prefix + "input_layernorm.weight", Param.Kind.VECTOR, hidden),
                 c.rmsNormEps());
@@ -39,7 +39,7 @@ public final class DecoderLayer {
         this.postNorm = new RmsNorm(params.create(prefix + "post_attention_layernorm.weight", Param.Kind.VECTOR, hidden),
                 c.rmsNormEps());
         this.dense = isMoe ? null : new SwiGlu(params, prefix + "mlp.", hidden, c.intermediateSize());
-        this.moe = isMoe ? new Moe(c, params, prefix + "mlp.") : null;
+        this.moe = isMoe ? new Moe(c, params, prefix + "mlp.", layer, experts) : null;
     }
 
     /** The MoE block, or null for a dense layer. */

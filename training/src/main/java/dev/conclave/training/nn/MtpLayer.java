@@ -39,13 +39,13 @@ public final class MtpLayer {
     private double[] dx = new double[0];
     private double[] dOut = new double[0];
 
-    public MtpLayer(ModelConfig c, ParamSet params, String prefix, Embedding embedding) {
+    public MtpLayer(ModelConfig c, ParamSet params, String prefix, Embedding embedding, ExpertsFactory experts) {
         this.hidden = c.hiddenSize();
         double eps = c.rmsNormEps();
         this.enorm = new RmsNorm(params.create(prefix + "enorm.weight", Param.Kind.VECTOR, hidden), eps);
         this.hnorm = new RmsNorm(params.create(prefix + "hnorm.weight", Param.Kind.VECTOR, hidden), eps);
         this.ehProj = Linear.create(params, prefix + "eh_proj", hidden, 2 * hidden, false);
-        this.block = new DecoderLayer(c, params, prefix, true);
+        this.block = new DecoderLayer(c, params, prefix, c.mtpLayerIndex(), true, experts);
         this.sharedHeadNorm = new RmsNorm(params.create(prefix + "shared_head.norm.weight", Param.Kind.VECTOR, hidden), eps);
         this.embedding = embedding;
     }

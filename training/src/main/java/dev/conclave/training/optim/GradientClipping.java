@@ -15,13 +15,18 @@ public final class GradientClipping {
 
     /** sqrt(Σ g²) over all params, accumulated in float64. */
     public static double globalNorm(List<Param> params) {
+        return Math.sqrt(squaredSum(params));
+    }
+
+    /** Σ g² over these params: their share of the global norm when several owners hold a model's params. */
+    public static double squaredSum(List<Param> params) {
         double sum = 0;
         for (Param p : params) {
             for (double g : p.grad()) {
                 sum += g * g;
             }
         }
-        return Math.sqrt(sum);
+        return sum;
     }
 
     /**
@@ -30,6 +35,12 @@ public final class GradientClipping {
      */
     public static double clip(List<Param> params, double maxNorm) {
         double norm = globalNorm(params);
+        scale(params, norm, maxNorm);
+        return norm;
+    }
+
+    /** The clipping of {@link #clip} with the global norm given (computed over every owner's params). */
+    public static void scale(List<Param> params, double norm, double maxNorm) {
         double coefficient = maxNorm / (norm + EPS);
         if (coefficient < 1) {
             for (Param p : params) {
@@ -39,7 +50,6 @@ public final class GradientClipping {
                 }
             }
         }
-        return norm;
     }
 
     /** The first param holding a NaN or infinite gradient, or null when every gradient is finite. */

@@ -75,17 +75,37 @@ public final class Optimizer {
      * caller to zero ({@link #zeroGrad()}); a skipped step changes no value, no state and no step count.
      */
     public StepReport step() {
+        Param bad = GradientClipping.firstNonFinite(params);
+        return bad != null ? step(Double.NaN, bad.name()) : step(GradientClipping.globalNorm(params), null);
+    }
+
+    /**
+     * The step of one owner of a model split among several (the training supervisor and the expert groups):
+     * its gradients are clipped to the global norm over every owner's {@link #gradSquaredSum}, and when some
+     * owner's {@link #nonFiniteParam} is not null every owner skips with that name.
+     */
+    public StepReport step(double globalNorm, String nonFiniteParam) {
         long next = step + 1;
         double lr = config.schedule().lr(next);
-        Param bad = GradientClipping.firstNonFinite(params);
-        if (bad != null) {
-            return new StepReport(next, lr, Double.NaN, bad.name());
+        if (nonFiniteParam != null) {
+            return new StepReport(next, lr, Double.NaN, nonFiniteParam);
         }
-        double norm = GradientClipping.clip(params, config.maxGradNorm());
+        GradientClipping.scale(params, globalNorm, config.maxGradNorm());
         muon.step(lr);
         adamw.step(lr);
         step = next;
-        return new StepReport(next, lr, norm, null);
+        return new StepReport(next, lr, globalNorm, null);
+    }
+
+    /** Σ g² over this optimizer's params. */
+    public double gradSquaredSum() {
+        return GradientClipping.squaredSum(params);
+    }
+
+    /** The first param with a NaN/Inf gradient, or null. */
+    public String nonFiniteParam() {
+        Param bad = GradientClipping.firstNonFinite(params);
+        return bad == null ? null : bad.name();
     }
 
     public void zeroGrad() {

@@ -218,7 +218,7 @@ class BackwardTest {
         ModelConfig c = TinyConfigs.config(32, 16, 1, 2, 1, 8, 24, 8, 4, 1, 2, 1, 1, true, true, true);
         Random rnd = new Random(6);
         ParamSet params = new ParamSet();
-        Moe moe = new Moe(c, params, "mlp.");
+        Moe moe = new Moe(c, params, "mlp.", 1, ExpertsFactory.LOCAL);
         GradCheck.randomise(params.all(), rnd);
         Documents docs = Documents.of(5, 2);
         int n = docs.rows();
@@ -244,7 +244,7 @@ class BackwardTest {
         Random rnd = new Random(7);
         ParamSet params = new ParamSet();
         Embedding embedding = new Embedding(params.create("embed_tokens.weight", Param.Kind.EMBEDDING, 32, 16));
-        MtpLayer mtp = new MtpLayer(c, params, "model.layers.2.", embedding);
+        MtpLayer mtp = new MtpLayer(c, params, "model.layers.2.", embedding, ExpertsFactory.LOCAL);
         GradCheck.randomise(params.all(), rnd);
         Documents docs = Documents.of(4, 3);
         int n = docs.rows();
