@@ -148,8 +148,8 @@ public final class ContinuousBatchingEngine implements TokenEngine {
                 if (job.lane != null) {
                     mtpStats.add(job.lane.stats());
                 }
-                job.finish(TokenListener.FinishReason.CANCELLED);
                 release(job);
+                job.finish(TokenListener.FinishReason.CANCELLED);
             }
         }
     }
@@ -278,8 +278,8 @@ public final class ContinuousBatchingEngine implements TokenEngine {
         if (job.lane != null) {
             mtpStats.add(job.lane.stats());
         }
-        job.finish(reason);
         release(job);
+        job.finish(reason);
         return true;
     }
 
@@ -289,7 +289,6 @@ public final class ContinuousBatchingEngine implements TokenEngine {
             job.sequence.release();
             job.sequence = null;
         }
-        job.lane = null;
     }
 
     @Override
