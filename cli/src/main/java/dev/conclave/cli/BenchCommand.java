@@ -74,7 +74,7 @@ final class BenchCommand implements Callable<Integer> {
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         if (prompt < 1 || gen < 1 || repeats < 1 || bandwidthMiB < 1) {
             throw new IllegalArgumentException("--prompt, --gen, --repeats and --bandwidth-mib must be >= 1");
         }
