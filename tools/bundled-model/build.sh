@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces models/conclave-tiny from scratch with Conclave's own commands: synthetic task data,
-# a byte-level BPE tokenizer trained on it, SFT from random initialisation (MoE + MTP), then GRPO on
-# addition. About 20-30 minutes on 2 cores. Usage: tools/bundled-model/build.sh [WORK_DIR]
+# a byte-level BPE tokenizer trained on it, SFT from random initialisation (MoE + MTP), GRPO on addition,
+# more SFT on tool calls and sorting, then GRPO on addition and tool calls. About 45 minutes on 2 cores.
+# Usage: tools/bundled-model/build.sh [WORK_DIR]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WORK="${1:-/tmp/conclave-tiny-build}"
@@ -40,6 +41,24 @@ $CONCLAVE train sft --config config.json --tokenizer tokenizer --data train.json
 SFT=$(ls -d sft/checkpoints/checkpoint-* | tail -1)
 $CONCLAVE train grpo --model "$SFT" --tasks rl.jsonl --held-out held-out.jsonl --out grpo --steps 40 \
   --prompts 8 --max-draws 24 --max-new-tokens 64 --lr 1e-4 --eval-every 10 --dtype BF16
-FINAL=$(ls -d grpo/checkpoints/checkpoint-* | tail -1)
+ADD=$(ls -d grpo/checkpoints/checkpoint-* | tail -1)
+
+# 5. More SFT on the tool calls and sorting (with some addition kept), then GRPO on addition and tool calls.
+$CONCLAVE tasks --task calculator --thinking --count 2500 --seed 13 --split TRAIN --sft calc2.jsonl
+$CONCLAVE tasks --task sort-list --count 2000 --seed 12 --split TRAIN --sft sort2.jsonl
+$CONCLAVE tasks --task addition-forward --thinking --count 1000 --seed 11 --split TRAIN --sft add2.jsonl
+cat calc2.jsonl sort2.jsonl add2.jsonl > mix2.jsonl
+$CONCLAVE tasks --task calculator --thinking --count 100 --seed 15 --split HELD_OUT --rl calc-held.jsonl
+$CONCLAVE tasks --task calculator --thinking --count 1000 --seed 16 --split TRAIN --rl calc-rl.jsonl
+$CONCLAVE tasks --task sort-list --count 100 --seed 17 --split HELD_OUT --rl sort-held.jsonl
+cat calc-held.jsonl sort-held.jsonl > mix-held.jsonl
+$CONCLAVE train sft --model "$ADD" --data mix2.jsonl --held-out mix-held.jsonl --out sft2 --steps 250 \
+  --row-length 512 --rows 4 --lr 1e-3 --warmup 0.02 --eval-every 50 --max-new-tokens 48 --dtype F32
+SFT2=$(ls -d sft2/checkpoints/checkpoint-* | tail -1)
+cat rl.jsonl calc-rl.jsonl > rl2.jsonl
+cat held-out.jsonl calc-held.jsonl > held-out2.jsonl
+$CONCLAVE train grpo --model "$SFT2" --tasks rl2.jsonl --held-out held-out2.jsonl --out grpo2 --steps 20 \
+  --prompts 8 --max-draws 24 --max-new-tokens 64 --lr 5e-5 --eval-every 10 --dtype BF16
+FINAL=$(ls -d grpo2/checkpoints/checkpoint-* | tail -1)
 echo "final checkpoint: $WORK/$FINAL"
 echo "install it with: rm -rf $ROOT/models/conclave-tiny && mkdir -p $ROOT/models/conclave-tiny && cp $WORK/$FINAL/{*.json,*.safetensors} $ROOT/models/conclave-tiny/"

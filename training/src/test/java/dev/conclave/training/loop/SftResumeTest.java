@@ -14,6 +14,7 @@ import dev.conclave.core.tensor.DType;
 import dev.conclave.text.tokenizer.GlmTokenizerFiles;
 import dev.conclave.text.tokenizer.Tokenizer;
 import dev.conclave.model.InProcessPipeline;
+import dev.conclave.training.Param;
 import dev.conclave.training.checkpoint.TrainingCheckpoint;
 import dev.conclave.training.optim.LrSchedule;
 import dev.conclave.training.optim.Optimizer;
@@ -87,6 +88,13 @@ class SftResumeTest {
             TrainableModel trained = TrainableModel.random(saved.config(), 99, parallel);
             TrainingCheckpoint.restore(done.checkpoint(), trained.params(), new Optimizer(trained.trainableParams(),
                     OptimizerConfig.pretraining(LrSchedule.constant(1e-3))));
+            for (Param p : trained.params()) {
+                float[] stored = saved.tensor(p.name()).toFloatArray();
+                double[] master = p.value();
+                for (int i = 0; i < stored.length; i++) {
+                    assertEquals((float) master[i], stored[i], 0f, p.name() + "[" + i + "]: saved value vs master weight");
+                }
+            }
             int[] tokens = {5, 17, 42, 3, 8, 13};
             try (Checkpoint published = PublishedWeights.publish(saved.config(), trained.params(), 6)) {
                 float[] before = allLogits(InProcessPipeline.load(published, parallel), tokens);
