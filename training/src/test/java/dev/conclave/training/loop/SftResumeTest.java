@@ -99,7 +99,12 @@ class SftResumeTest {
             try (Checkpoint published = PublishedWeights.publish(saved.config(), trained.params(), 6)) {
                 float[] before = allLogits(InProcessPipeline.load(published, parallel), tokens);
                 float[] after = allLogits(InProcessPipeline.load(saved, parallel), tokens);
-                assertArrayEquals(before, after, 0, "the saved F32 checkpoint serves the trained weights' logits exactly");
+                // Same float32 weights; a mapped file's tensors may sit at other alignments than heap copies, and the
+                // kernels may then block the sums differently: equal to float rounding, not necessarily bit for bit.
+                assertEquals(before.length, after.length);
+                for (int i = 0; i < before.length; i++) {
+                    assertEquals(before[i], after[i], 1e-5f * (1 + Math.abs(before[i])), "logit " + i + " of the served checkpoint");
+                }
             }
         }
     }
