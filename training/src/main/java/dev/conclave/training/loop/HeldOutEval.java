@@ -56,7 +56,8 @@ public final class HeldOutEval {
         return at(model.config(), model.params(), version, temperature, parallel);
     }
 
-    private Result at(ModelConfig config, List<Param> params, long version, double temperature, Parallel parallel) {
+    /** As {@link #at(TrainableModel, long, double, Parallel)} for the model of these params. */
+    public Result at(ModelConfig config, List<Param> params, long version, double temperature, Parallel parallel) {
         try (Checkpoint weights = PublishedWeights.publish(config, params, version)) {
             InProcessPipeline pipeline = InProcessPipeline.load(weights, parallel);
             return score(Rollouts.generate(pipeline, prompts, 1, temperature, maxNewTokens, chat.stopIds(), 0));
