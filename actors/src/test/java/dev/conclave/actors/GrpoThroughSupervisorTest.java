@@ -1,5 +1,7 @@
 package dev.conclave.actors;
 
+import static dev.conclave.actors.InProcessTrainingCluster.assertRelative;
+import static dev.conclave.actors.InProcessTrainingCluster.assertRelativeL2;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -139,18 +141,5 @@ class GrpoThroughSupervisorTest {
             }
         }
         return steps;
-    }
-
-    private static void assertRelative(double expected, double actual, String what) {
-        assertTrue(Math.abs(actual - expected) <= 1e-5 * Math.abs(expected), what + ": expected " + expected + ", got " + actual);
-    }
-
-    private static void assertRelativeL2(double[] expected, double[] actual, String what) {
-        double diff = 0, norm = 0;
-        for (int i = 0; i < expected.length; i++) {
-            diff += (actual[i] - expected[i]) * (actual[i] - expected[i]);
-            norm += expected[i] * expected[i];
-        }
-        assertTrue(Math.sqrt(diff) <= 1e-5 * Math.sqrt(norm), what + ": rel-L2 " + Math.sqrt(diff / norm));
     }
 }

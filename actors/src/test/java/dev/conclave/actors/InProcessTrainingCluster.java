@@ -1,5 +1,7 @@
 package dev.conclave.actors;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.conclave.core.checkpoint.Checkpoint;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.dispatch.DataPlane;
@@ -174,6 +176,21 @@ final class InProcessTrainingCluster implements AutoCloseable {
             throw new IllegalStateException("training step failed: " + f.reason());
         }
         return type.cast(r);
+    }
+
+    /** A cluster's result against the single JVM's: rel 1e-5 (the experts' rows travel as F32). */
+    static void assertRelative(double expected, double actual, String what) {
+        assertTrue(Math.abs(actual - expected) <= 1e-5 * Math.abs(expected), what + ": expected " + expected + ", got " + actual);
+    }
+
+    /** A cluster's tensor against the single JVM's: rel-L2 1e-5. */
+    static void assertRelativeL2(double[] expected, double[] actual, String what) {
+        double diff = 0, norm = 0;
+        for (int i = 0; i < expected.length; i++) {
+            diff += (actual[i] - expected[i]) * (actual[i] - expected[i]);
+            norm += expected[i] * expected[i];
+        }
+        assertTrue(Math.sqrt(diff) <= 1e-5 * Math.sqrt(norm), what + ": rel-L2 " + Math.sqrt(diff / norm));
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.conclave.actors;
 
+import static dev.conclave.actors.InProcessTrainingCluster.assertRelative;
+import static dev.conclave.actors.InProcessTrainingCluster.assertRelativeL2;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -193,18 +195,5 @@ class TrainingSupervisorTest {
             step(c, steps, 2);
             step(c, steps, 3);
         }
-    }
-
-    private static void assertRelative(double expected, double actual, String what) {
-        assertTrue(Math.abs(actual - expected) <= 1e-5 * Math.abs(expected), what + ": expected " + expected + ", got " + actual);
-    }
-
-    private static void assertRelativeL2(double[] expected, double[] actual, String what) {
-        double diff = 0, norm = 0;
-        for (int i = 0; i < expected.length; i++) {
-            diff += (actual[i] - expected[i]) * (actual[i] - expected[i]);
-            norm += expected[i] * expected[i];
-        }
-        assertTrue(Math.sqrt(diff) <= 1e-5 * Math.sqrt(norm), what + ": rel-L2 " + Math.sqrt(diff / norm));
     }
 }
