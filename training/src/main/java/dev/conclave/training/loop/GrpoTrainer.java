@@ -65,6 +65,9 @@ public final class GrpoTrainer {
     public record Summary(long steps, double initialAccuracy, double finalAccuracy, Path checkpoint) {
     }
 
+    /** RL's objective has no balance loss and no MTP loss (spec §1.10). */
+    private static final TrainableModel.LossWeights NO_AUX_OR_MTP = new TrainableModel.LossWeights(0, 0);
+
     private final TrainableModel model;
     private final StepRunner runner;
     private final List<RlTask> tasks;
@@ -110,9 +113,6 @@ public final class GrpoTrainer {
             byId.put(t.id(), t);
         }
     }
-
-    /** RL's objective has no balance loss and no MTP loss (spec §1.10). */
-    private static final TrainableModel.LossWeights NO_AUX_OR_MTP = new TrainableModel.LossWeights(0, 0);
 
     /** The params RL updates: all but the router biases and the MTP layer, which RL freezes. */
     public static List<Param> rlParams(TrainableModel model) {
