@@ -34,8 +34,11 @@ public final class TrainingExpertGroup extends AbstractBehavior<TrainingExpertGr
     /** Training expert groups register under this key, so that the supervisor finds every owner. */
     public static final ServiceKey<Command> SERVICE = ServiceKey.create(Command.class, "conclave-training-experts");
 
-    /** Load the owned experts with this optimizer and start serving; answered by {@link Ready}. */
-    public record Begin(OptimizerConfig optimizer, ActorRef<Ready> replyTo) implements Command {
+    /**
+     * Load the owned experts with this optimizer and start serving; answered by {@link Ready}. With {@code rl} the
+     * MTP layer's experts are frozen (RL, training spec §1.10).
+     */
+    public record Begin(OptimizerConfig optimizer, boolean rl, ActorRef<Ready> replyTo) implements Command {
     }
 
     /** The group of node {@code node} serves, owning {@code params} tensors. */
@@ -98,7 +101,7 @@ public final class TrainingExpertGroup extends AbstractBehavior<TrainingExpertGr
             return Behaviors.receive(Command.class)
                     .onMessage(Begin.class, begin -> {
                         TrainingExperts experts = new TrainingExperts(node.name(), node.index(), node.checkpoint(),
-                                node.owners(), begin.optimizer(), node.parallel());
+                                node.owners(), begin.optimizer(), begin.rl(), node.parallel());
                         ExpertServer server = new ExpertServer(node.plane(), experts,
                                 e -> ctx.getLog().warn("training expert group {}: {}", node.name(), e.getMessage()));
                         begin.replyTo().tell(new Ready(node.name(), experts.params().size(), ctx.getSelf()));

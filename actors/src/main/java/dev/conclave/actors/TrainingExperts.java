@@ -6,6 +6,7 @@ import dev.conclave.core.parallel.Parallel;
 import dev.conclave.dispatch.ExpertBlocks;
 import dev.conclave.dispatch.ExpertCompute;
 import dev.conclave.training.Param;
+import dev.conclave.training.loop.GrpoTrainer;
 import dev.conclave.training.model.TrainableModel;
 import dev.conclave.training.nn.ParamSet;
 import dev.conclave.training.nn.SwiGlu;
@@ -64,8 +65,12 @@ final class TrainingExperts implements ExpertCompute {
     private final Optimizer optimizer;
     private final Parallel parallel;
 
-    /** The experts {@code owners} gives node {@code self}, their weights read from the checkpoint. */
-    TrainingExperts(String node, int self, Checkpoint checkpoint, TrainingOwners owners, OptimizerConfig config,
+    /**
+     * The experts {@code owners} gives node {@code self}, their weights read from the checkpoint; with {@code rl}
+     * the optimizer leaves out the MTP layer's experts, which RL freezes ({@link GrpoTrainer#rlParams}), so that
+     * not even weight decay moves them.
+     */
+    TrainingExperts(String node, int self, Checkpoint checkpoint, TrainingOwners owners, OptimizerConfig config, boolean rl,
                     Parallel parallel) {
         ModelConfig c = checkpoint.config();
         this.node = node;
@@ -86,7 +91,7 @@ final class TrainingExperts implements ExpertCompute {
             }
         }
         TrainableModel.loadValues(checkpoint, params.all());
-        this.optimizer = new Optimizer(params.all(), config);
+        this.optimizer = new Optimizer(rl ? GrpoTrainer.rlParams(c, params.all()) : params.all(), config);
     }
 
     String node() {
@@ -152,10 +157,10 @@ final class TrainingExperts implements ExpertCompute {
         return new TrainingExpertGroup.GradShare(node, optimizer.gradSquaredSum(), optimizer.nonFiniteParam());
     }
 
-    /** The optimizer step at the global norm, then the gradients are zeroed for the next step. */
+    /** The optimizer step at the global norm, then every owned gradient (the frozen ones' too) is zeroed. */
     StepReport step(double globalNorm, String nonFiniteParam) {
         StepReport r = optimizer.step(globalNorm, nonFiniteParam);
-        optimizer.zeroGrad();
+        params.all().forEach(Param::zeroGrad);
         return r;
     }
 

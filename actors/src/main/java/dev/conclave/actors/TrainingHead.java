@@ -13,11 +13,13 @@ import dev.conclave.placement.ResolvedPlacement;
 import dev.conclave.training.checkpoint.HfCheckpointWriter;
 import dev.conclave.training.checkpoint.TrainingCheckpoint;
 import dev.conclave.training.Param;
+import dev.conclave.training.loop.GrpoTrainer;
 import dev.conclave.training.loop.StepRunner;
 import dev.conclave.training.model.Batch;
 import dev.conclave.training.model.TrainableModel;
 import dev.conclave.training.optim.Optimizer;
 import dev.conclave.training.optim.OptimizerConfig;
+import dev.conclave.training.optim.StepReport;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -111,7 +113,7 @@ public final class TrainingHead implements StepRunner, AutoCloseable {
             Duration exchangeTimeout = placement.dataPlane().stepTimeout();
             ExpertDispatcher dispatcher = new ExpertDispatcher(plane, RowsMessage.RowType.F32, exchangeTimeout);
             TrainableModel model = TrainingSupervisor.model(checkpoint, resolved, self, dispatcher, parallel);
-            Optimizer own = new Optimizer(model.trainableParams(), optimizer);
+            Optimizer own = new Optimizer(settings.rl() ? GrpoTrainer.rlParams(model) : model.trainableParams(), optimizer);
             Map<String, ActorRef<TrainingExpertGroup.Command>> ready = new ConcurrentHashMap<>();
             CompletableFuture<ActorRef<TrainingSupervisor.Command>> started = new CompletableFuture<>();
             system = ClusterNode.start(ConclaveNode.clusterSettings(placement, head),
@@ -160,7 +162,7 @@ public final class TrainingHead implements StepRunner, AutoCloseable {
                     .onMessage(Groups.class, l -> {
                         for (ActorRef<TrainingExpertGroup.Command> g : l.listing().getServiceInstances(TrainingExpertGroup.SERVICE)) {
                             if (begun.add(g)) {
-                                g.tell(new TrainingExpertGroup.Begin(optimizer, readies));
+                                g.tell(new TrainingExpertGroup.Begin(optimizer, settings.rl(), readies));
                             }
                         }
                         return Behaviors.same();
@@ -201,6 +203,17 @@ public final class TrainingHead implements StepRunner, AutoCloseable {
             throw new IllegalStateException("training step failed: " + f.reason());
         }
         return ((TrainingSupervisor.StepDone) r).outcome();
+    }
+
+    /** One optimizer step on the gradients {@code backward} accumulates on {@link #model()} (GRPO's policy loss). */
+    @Override
+    public StepReport step(Runnable backward) {
+        TrainingSupervisor.StepResult r = ask(reply -> new TrainingSupervisor.ObjectiveStep(backward, reply), "training step",
+                perMicroBatch.plus(ownerTimeout.multipliedBy(2L * owners + 1)));
+        if (r instanceof TrainingSupervisor.StepFailed f) {
+            throw new IllegalStateException("training step failed: " + f.reason());
+        }
+        return ((TrainingSupervisor.Updated) r).report();
     }
 
     /** Every param: the supervisor's own and copies of the other owners' experts, fetched now. */

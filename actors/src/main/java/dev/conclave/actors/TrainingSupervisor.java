@@ -8,6 +8,7 @@ import dev.conclave.placement.ResolvedPlacement;
 import dev.conclave.training.Param;
 import dev.conclave.training.checkpoint.HfCheckpointWriter;
 import dev.conclave.training.checkpoint.TrainingCheckpoint;
+import dev.conclave.training.loop.GrpoTrainer;
 import dev.conclave.training.loop.StepRunner;
 import dev.conclave.training.model.Batch;
 import dev.conclave.training.model.TrainableModel;
@@ -60,11 +61,22 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     public record TrainStep(List<Batch> microBatches, ActorRef<StepResult> replyTo) implements Command {
     }
 
+    /**
+     * One optimizer step on the gradients {@code backward} accumulates on the supervisor's model by a forward and
+     * backward of its own (GRPO's policy loss); the router biases stay as they are.
+     */
+    public record ObjectiveStep(Runnable backward, ActorRef<StepResult> replyTo) implements Command {
+    }
+
     public sealed interface StepResult {
     }
 
     /** The step's losses summed over its micro-batches, the update it made and the expert loads. */
     public record StepDone(StepRunner.Outcome outcome) implements StepResult {
+    }
+
+    /** The update an {@link ObjectiveStep} made. */
+    public record Updated(StepReport report) implements StepResult {
     }
 
     /** The step failed; owners may hold its partial gradients, so the run ends here. */
@@ -100,8 +112,21 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     public record Owner(String node, ActorRef<TrainingExpertGroup.Command> group) {
     }
 
-    /** The objective's weights, the loss-free bias rate, and how long an owner may take to answer. */
-    public record Settings(TrainableModel.LossWeights weights, double biasUpdateRate, Duration ownerTimeout) {
+    /**
+     * The objective's weights, the loss-free bias rate, how long an owner may take to answer, and whether the run
+     * is RL, whose owners update only {@link GrpoTrainer#rlParams} (the MTP layer frozen).
+     */
+    public record Settings(TrainableModel.LossWeights weights, double biasUpdateRate, Duration ownerTimeout, boolean rl) {
+
+        /** Supervised training: every trainable param is updated. */
+        public Settings(TrainableModel.LossWeights weights, double biasUpdateRate, Duration ownerTimeout) {
+            this(weights, biasUpdateRate, ownerTimeout, false);
+        }
+
+        /** RL (GRPO): no balance or MTP loss, no bias update, the MTP layer frozen. */
+        public static Settings rl(Duration ownerTimeout) {
+            return new Settings(new TrainableModel.LossWeights(0, 0), 0, ownerTimeout, true);
+        }
     }
 
     private final TrainableModel model;
@@ -121,7 +146,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     }
 
     /**
-     * @param optimizer over {@code model.params()}
+     * @param optimizer over {@code model.trainableParams()}, or its {@link GrpoTrainer#rlParams} for RL
      * @param owners    the expert groups of every other node that owns routed experts, in placement order
      */
     public static Behavior<Command> create(TrainableModel model, Optimizer optimizer, List<Owner> owners, Settings settings) {
@@ -164,6 +189,7 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(TrainStep.class, this::trainStep)
+                .onMessage(ObjectiveStep.class, this::objectiveStep)
                 .onMessage(Gather.class, this::gather)
                 .onMessage(Save.class, this::save)
                 .onMessage(Resume.class, this::resume)
@@ -176,6 +202,18 @@ public final class TrainingSupervisor extends AbstractBehavior<TrainingSuperviso
         } catch (RuntimeException e) {
             // The step's gradients are partial on some owners: the driver ends the run with this reason.
             t.replyTo().tell(new StepFailed(e.toString()));
+        }
+        return this;
+    }
+
+    private Behavior<Command> objectiveStep(ObjectiveStep o) {
+        try {
+            o.backward().run();
+            StepReport report = update();
+            model.updateRouterBias(0);
+            o.replyTo().tell(new Updated(report));
+        } catch (RuntimeException e) {
+            o.replyTo().tell(new StepFailed(e.toString()));
         }
         return this;
     }

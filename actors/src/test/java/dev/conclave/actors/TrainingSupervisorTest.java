@@ -1,5 +1,7 @@
 package dev.conclave.actors;
 
+import static dev.conclave.actors.InProcessTrainingCluster.assertRelative;
+import static dev.conclave.actors.InProcessTrainingCluster.assertRelativeL2;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -12,12 +14,6 @@ import dev.conclave.core.checkpoint.Checkpoint;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.core.tensor.DType;
 import dev.conclave.core.testing.Fixtures;
-import dev.conclave.dispatch.DataPlane;
-import dev.conclave.dispatch.ExpertDispatcher;
-import dev.conclave.dispatch.RowsMessage;
-import dev.conclave.placement.PlacementLoader;
-import dev.conclave.placement.PlacementValidator;
-import dev.conclave.placement.ResolvedPlacement;
 import dev.conclave.training.Param;
 import dev.conclave.training.checkpoint.HfCheckpointWriter;
 import dev.conclave.training.checkpoint.TrainingCheckpoint;
@@ -30,7 +26,6 @@ import dev.conclave.training.model.TrainableModel;
 import dev.conclave.training.optim.LrSchedule;
 import dev.conclave.training.optim.Optimizer;
 import dev.conclave.training.optim.OptimizerConfig;
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,11 +33,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.agrona.CloseHelper;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -61,7 +53,6 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainingSupervisorTest {
 
     private static final ActorTestKit KIT = ActorTestKit.create();
-    private static final DispatcherSelector PINNED = DispatcherSelector.fromConfig("conclave.pinned-dispatcher");
     private static final long SEED = 7;
     private static final int STEPS = 4;
     private static final int ROWS_PER_MICRO_BATCH = 2;
@@ -76,7 +67,6 @@ class TrainingSupervisorTest {
     /** SftTrainer's (loss, gradient norm) per step, and its model after the steps. */
     private static final List<double[]> EXPECTED = new ArrayList<>();
     private static TrainableModel reference;
-    private static int cluster;
 
     @BeforeAll
     static void referenceRun() throws Exception {
@@ -137,103 +127,31 @@ class TrainingSupervisorTest {
         return OptimizerConfig.pretraining(new LrSchedule(3e-3, 3e-4, 1, STEPS));
     }
 
-    /** Head + two expert groups on three data plane nodes of one media driver, all in this JVM. */
-    private static final class InProcessCluster implements AutoCloseable {
+    /** Head + two expert groups with SftTrainer's optimizer and objective. */
+    private static InProcessTrainingCluster cluster() {
+        return new InProcessTrainingCluster(KIT, dir, MODEL, optimizer(),
+                new TrainingSupervisor.Settings(WEIGHTS, BIAS_RATE, Duration.ofSeconds(10)));
+    }
 
-        final Checkpoint checkpoint = Checkpoint.open(MODEL);
-        final Parallel parallel = Parallel.create(2);
-        final List<DataPlane> planes = new ArrayList<>();
-        final List<TrainingSupervisor.Owner> owners = new ArrayList<>();
-        final AutoCloseable driver;
-        final TrainableModel head;
-        final ActorRef<TrainingSupervisor.Command> supervisor;
-
-        InProcessCluster() {
-            int id = ++cluster;
-            Path aeron = dir.resolve("aeron-" + id);
-            // Every node joins one media driver over IPC; the endpoints only satisfy the placement format.
-            String conf = """
-                    conclave {
-                      seed-nodes = [head]
-                      data-plane { embedded-driver = false, driver-directory = "%s", step-timeout = 10 s }
-                      nodes {
-                        head { host = "127.0.0.1", pekko-port = 25590, roles = [orchestrator, attention, experts],
-                               attention-layers = "all", experts = [ { layers = "all", experts = "1/3" } ],
-                               aeron-endpoint = "127.0.0.1:40190" }
-                        experts-a { host = "127.0.0.1", pekko-port = 25591, roles = [experts],
-                                    experts = [ { layers = "all", experts = "2/3" } ], aeron-endpoint = "127.0.0.1:40191" }
-                        experts-b { host = "127.0.0.1", pekko-port = 25592, roles = [experts],
-                                    experts = [ { layers = "all", experts = "3/3" } ], aeron-endpoint = "127.0.0.1:40192" }
-                      }
-                    }
-                    """.formatted(aeron);
-            driver = DataPlane.launchDriver(aeron.toString());
-            ResolvedPlacement placement = PlacementValidator.validate(PlacementLoader.parse(conf, "train-3.conf"),
-                    checkpoint.config());
-            List<String> names = placement.placement().nodeNames();
-            List<DataPlane.Node> nodes = names.stream().map(n -> DataPlane.Node.ipc(n + "-" + id)).toList();
-            for (int i = 0; i < nodes.size(); i++) {
-                planes.add(DataPlane.connect(nodes, i, aeron.toString(), DataPlane.Settings.DEFAULT));
-            }
-            TrainingOwners owned = new TrainingOwners(placement);
-            TestProbe<TrainingExpertGroup.Ready> ready = KIT.createTestProbe();
-            for (int i = 1; i < names.size(); i++) {
-                var group = KIT.spawn(TrainingExpertGroup.create(new TrainingExpertGroup.Setup(names.get(i), i, checkpoint,
-                        owned, planes.get(i), Parallel.serial())), "training-" + names.get(i) + "-" + id, PINNED);
-                group.tell(new TrainingExpertGroup.Begin(optimizer(), ready.ref()));
-                assertEquals(names.get(i), ready.receiveMessage(Duration.ofSeconds(30)).node());
-                owners.add(new TrainingSupervisor.Owner(names.get(i), group));
-            }
-            ExpertDispatcher dispatcher = new ExpertDispatcher(planes.getFirst(), RowsMessage.RowType.F32, Duration.ofSeconds(10));
-            head = TrainingSupervisor.model(checkpoint, placement, 0, dispatcher, parallel);
-            supervisor = KIT.spawn(TrainingSupervisor.create(head, new Optimizer(head.trainableParams(), optimizer()),
-                    owners, new TrainingSupervisor.Settings(WEIGHTS, BIAS_RATE, Duration.ofSeconds(10))), "supervisor-" + id, PINNED);
-        }
-
-        /** Runs step {@code index} (0-based) and checks it against SftTrainer's. */
-        void step(List<List<Batch>> steps, int index) {
-            TestProbe<TrainingSupervisor.StepResult> probe = KIT.createTestProbe();
-            supervisor.tell(new TrainingSupervisor.TrainStep(steps.get(index), probe.ref()));
-            var done = assertInstanceOf(TrainingSupervisor.StepDone.class, probe.receiveMessage(Duration.ofSeconds(60))).outcome();
-            assertFalse(done.report().skipped());
-            assertEquals(index + 1, done.report().step());
-            assertRelative(EXPECTED.get(index)[0], done.loss(), "loss of step " + (index + 1));
-            assertRelative(EXPECTED.get(index)[1], done.report().gradNorm(), "gradient norm of step " + (index + 1));
-        }
-
-        /** Every owner's master weights, fetched through the state protocol. */
-        Map<String, double[]> ownerValues(TrainingSupervisor.Owner owner) throws Exception {
-            TestProbe<TrainingExpertGroup.StateChunk> probe = KIT.createTestProbe();
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            int count = 1;
-            for (int i = 0; i < count; i++) {
-                owner.group().tell(new TrainingExpertGroup.GetState(i, probe.ref()));
-                TrainingExpertGroup.StateChunk chunk = probe.receiveMessage(Duration.ofSeconds(10));
-                count = chunk.count();
-                bytes.writeBytes(chunk.bytes());
-            }
-            return TrainingExperts.values(bytes.toByteArray(), owner.node());
-        }
-
-        @Override
-        public void close() throws Exception {
-            KIT.stop(supervisor);
-            owners.forEach(o -> KIT.stop(o.group()));
-            CloseHelper.closeAll(planes.reversed());
-            driver.close();
-            parallel.close();
-            checkpoint.close();
-        }
+    /** Runs step {@code index} (0-based) through the cluster and checks it against SftTrainer's. */
+    private static void step(InProcessTrainingCluster c, List<List<Batch>> steps, int index) {
+        TestProbe<TrainingSupervisor.StepResult> probe = KIT.createTestProbe();
+        c.supervisor.tell(new TrainingSupervisor.TrainStep(steps.get(index), probe.ref()));
+        var done = assertInstanceOf(TrainingSupervisor.StepDone.class, probe.receiveMessage(Duration.ofSeconds(60))).outcome();
+        assertFalse(done.report().skipped());
+        assertEquals(index + 1, done.report().step());
+        assertRelative(EXPECTED.get(index)[0], done.loss(), "loss of step " + (index + 1));
+        assertRelative(EXPECTED.get(index)[1], done.report().gradNorm(), "gradient norm of step " + (index + 1));
     }
 
     @Test
     void supervisorAndExpertGroupsTrainAsTheSingleJvmTrainer() throws Exception {
-        try (InProcessCluster c = new InProcessCluster()) {
+        try (InProcessTrainingCluster c = cluster()) {
             assertTrue(c.head.params().stream().noneMatch(x -> x.name().equals("model.layers.1.mlp.experts.4.gate_proj.weight")),
                     "experts-a's expert is not a param of the head");
             List<List<Batch>> steps = steps(c.checkpoint.config().vocabSize());
             for (int i = 0; i < STEPS; i++) {
-                c.step(steps, i);
+                step(c, steps, i);
             }
             for (TrainingSupervisor.Owner owner : c.owners) {
                 Map<String, double[]> values = c.ownerValues(owner);
@@ -250,11 +168,11 @@ class TrainingSupervisorTest {
     void aCheckpointThroughTheSupervisorHoldsTheWholeModelAndResumesTheSameLosses() throws Exception {
         Path saved;
         int vocab;
-        try (InProcessCluster c = new InProcessCluster()) {
+        try (InProcessTrainingCluster c = cluster()) {
             vocab = c.checkpoint.config().vocabSize();
             List<List<Batch>> steps = steps(vocab);
-            c.step(steps, 0);
-            c.step(steps, 1);
+            step(c, steps, 0);
+            step(c, steps, 1);
             TestProbe<TrainingSupervisor.Saved> probe = KIT.createTestProbe();
             c.supervisor.tell(new TrainingSupervisor.Save(dir.resolve("run"), new TrainingCheckpoint.Progress(2, SEED, 1, 0),
                     new HfCheckpointWriter.Options(DType.F32, 1L << 30, true, null), probe.ref()));
@@ -267,28 +185,15 @@ class TrainingSupervisorTest {
             TrainableModel whole = TrainableModel.load(hf, p);
             assertEquals(reference.params().size(), whole.params().size(), "the HF checkpoint holds every tensor");
         }
-        try (InProcessCluster c = new InProcessCluster()) {
+        try (InProcessTrainingCluster c = cluster()) {
             TestProbe<TrainingSupervisor.Resumed> probe = KIT.createTestProbe();
             c.supervisor.tell(new TrainingSupervisor.Resume(saved, probe.ref()));
             TrainingSupervisor.Resumed r = probe.receiveMessage(Duration.ofSeconds(30));
             assertNull(r.error());
             assertEquals(new TrainingCheckpoint.Progress(2, SEED, 1, 0), r.progress());
             List<List<Batch>> steps = steps(vocab);
-            c.step(steps, 2);
-            c.step(steps, 3);
+            step(c, steps, 2);
+            step(c, steps, 3);
         }
-    }
-
-    private static void assertRelative(double expected, double actual, String what) {
-        assertTrue(Math.abs(actual - expected) <= 1e-5 * Math.abs(expected), what + ": expected " + expected + ", got " + actual);
-    }
-
-    private static void assertRelativeL2(double[] expected, double[] actual, String what) {
-        double diff = 0, norm = 0;
-        for (int i = 0; i < expected.length; i++) {
-            diff += (actual[i] - expected[i]) * (actual[i] - expected[i]);
-            norm += expected[i] * expected[i];
-        }
-        assertTrue(Math.sqrt(diff) <= 1e-5 * Math.sqrt(norm), what + ": rel-L2 " + Math.sqrt(diff / norm));
     }
 }

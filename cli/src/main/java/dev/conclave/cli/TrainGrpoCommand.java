@@ -1,14 +1,20 @@
 package dev.conclave.cli;
 
+import dev.conclave.actors.TrainingHead;
+import dev.conclave.actors.TrainingSupervisor;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.core.tensor.DType;
+import dev.conclave.placement.PlacementLoader;
 import dev.conclave.training.loop.GrpoRun;
 import dev.conclave.training.loop.GrpoTrainer;
+import dev.conclave.training.loop.SftRun;
+import dev.conclave.training.optim.OptimizerConfig;
 import dev.conclave.training.rl.Aggregation;
 import dev.conclave.training.rl.PolicyLoss;
 import java.io.Console;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
@@ -22,11 +28,17 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code conclave train grpo}: reinforcement learning with verifiable rewards on a checkpoint. Writes
- * {@code metrics.jsonl}, {@code reward.png} and checkpoints into {@code --out}; running it again resumes.
+ * {@code metrics.jsonl}, {@code reward.png} and checkpoints into {@code --out}; running it again resumes. With
+ * {@code --cluster} the optimizer steps run through the placement's cluster: this process is the head, the routed
+ * experts live on their nodes, and each step's rollouts publish the weights gathered from every owner.
  */
 @Command(name = "grpo", mixinStandardHelpOptions = true,
         description = "GRPO with verifiable rewards (no KL, clip 0.2/0.28, token-mean loss, dynamic sampling).")
 final class TrainGrpoCommand implements Callable<Integer> {
+
+    /** How long the head waits for every expert owner to join, and for one owner's answer. */
+    private static final Duration JOIN_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration OWNER_TIMEOUT = Duration.ofSeconds(60);
 
     @Spec
     CommandSpec spec;
@@ -97,6 +109,11 @@ final class TrainGrpoCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "BF16", description = "dtype of the saved weights: BF16 or F32 (default ${DEFAULT-VALUE})")
     DType dtype;
 
+    @Option(names = "--cluster", paramLabel = "FILE", description = {"train through the cluster of this placement: this process is",
+            "its head (the training supervisor); each node that owns routed experts runs",
+            "`conclave node --train --config FILE --node NAME --model DIR` with the same --model"})
+    Path cluster;
+
     @Option(names = "--threads", description = "compute threads (default: all cores)")
     Integer threads;
 
@@ -131,10 +148,17 @@ final class TrainGrpoCommand implements Callable<Integer> {
             }, d -> {
                 w.println(d);
                 w.flush();
-            });
+            }, cluster == null ? null : this::startHead);
         }
         w.printf(Locale.ROOT, "done: %d steps; held-out greedy accuracy %.3f -> %.3f%ncheckpoint: %s%nchart: %s%n",
                 s.steps(), s.initialAccuracy(), s.finalAccuracy(), s.checkpoint(), out.resolve("reward.png"));
         return 0;
+    }
+
+    /** The head of a cluster run: waits for the expert owners, then runs the supervisor with RL's frozen params. */
+    private SftRun.Launched startHead(Path model, OptimizerConfig optimizer, Parallel parallel) {
+        TrainingHead head = TrainingHead.start(PlacementLoader.load(cluster), model, optimizer,
+                TrainingSupervisor.Settings.rl(OWNER_TIMEOUT), parallel, JOIN_TIMEOUT);
+        return new SftRun.Launched(head.model(), head, head);
     }
 }

@@ -1,5 +1,6 @@
 package dev.conclave.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,8 @@ import dev.conclave.core.parallel.Parallel;
 import dev.conclave.core.testing.Fixtures;
 import dev.conclave.core.testing.Ports;
 import dev.conclave.text.tokenizer.GlmTokenizerFiles;
+import dev.conclave.training.Param;
+import dev.conclave.training.loop.TinyPolicy;
 import dev.conclave.training.model.TrainableModel;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,9 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  * shared experts, embedding and head), two {@code conclave node --train} processes own the two halves of every
  * MoE layer's routed experts, the MTP layer's included. A few SFT steps on the tiny fixture must give the
  * per-step losses and gradient norms of the same command without {@code --cluster} (rel 1e-5), and the final
- * checkpoint must hold the whole model plus each owner's state.
+ * checkpoint must hold the whole model plus each owner's state. {@code conclave train grpo --cluster} likewise.
  */
-@Timeout(240)
+@Timeout(300)
 class TrainClusterTest {
 
     private static final Path MODEL = Fixtures.fixture(Fixtures.TINY_A);
@@ -52,30 +55,7 @@ class TrainClusterTest {
         CliRun single = CliRun.of(args(common, "--out", dir.resolve("single").toString()));
         assertEquals(0, single.exitCode(), single.err());
 
-        String conf = Files.readString(Path.of("..", "cluster-config", "local-3-node.conf"));
-        for (int port : new int[] {25520, 25521, 25522}) {
-            conf = conf.replace(String.valueOf(port), String.valueOf(Ports.freeTcp()));
-        }
-        for (int port : new int[] {40120, 40121, 40122}) {
-            conf = conf.replace(String.valueOf(port), String.valueOf(Ports.freeUdp()));
-        }
-        Path config = dir.resolve("local-3-node.conf");
-        Files.writeString(config, conf);
-        List<Process> nodes = new ArrayList<>();
-        try {
-            for (String node : List.of("experts-a", "experts-b")) {
-                nodes.add(NodeProcess.start(config, node, MODEL, dir.resolve(node + ".log"), "--train"));
-            }
-            CliRun clustered = CliRun.of(args(common, "--out", dir.resolve("cluster").toString(), "--cluster", config.toString()));
-            assertEquals(0, clustered.exitCode(), clustered.err() + "\n" + logs(dir));
-        } finally {
-            nodes.forEach(Process::destroy);
-            for (Process n : nodes) {
-                if (!n.waitFor(20, TimeUnit.SECONDS)) {
-                    n.destroyForcibly();
-                }
-            }
-        }
+        runThroughCluster(dir, MODEL, args(common, "--out", dir.resolve("cluster").toString()));
 
         List<JsonNode> expected = metrics(dir.resolve("single"));
         List<JsonNode> actual = metrics(dir.resolve("cluster"));
@@ -96,6 +76,86 @@ class TrainClusterTest {
         try (Checkpoint hf = Checkpoint.open(checkpoint); Checkpoint source = Checkpoint.open(MODEL); Parallel p = Parallel.create(1)) {
             assertEquals(TrainableModel.load(source, p).params().size(), TrainableModel.load(hf, p).params().size(),
                     "the cluster's HF checkpoint holds every tensor of the model");
+        }
+    }
+
+    /**
+     * A GRPO run of three steps after a short SFT of a tiny model (one MoE layer and the MTP layer, 4 routed experts,
+     * as training's GrpoLoopTest) with AdamW weight decay: through the cluster it must give the single-JVM
+     * command's per-step mean reward, policy loss and gradient norm (rel 1e-5), some step with mixed-reward groups,
+     * and a final checkpoint whose MTP layer and router biases are the SFT checkpoint's, bit for bit.
+     */
+    @Test
+    void grpoThroughThreeJvmsGivesTheSingleJvmCurveAndFreezesTheMtpLayer(@TempDir Path dir) throws Exception {
+        TinyPolicy policy = TinyPolicy.afterSft(dir);
+        Path model = policy.checkpoint();
+        Path rl = policy.tasks();
+        List<String> common = List.of("train", "grpo", "--model", model.toString(), "--tasks", rl.toString(), "--held-out",
+                rl.toString(), "--steps", "3", "--prompts", "4", "--max-draws", "12", "--max-new-tokens", "6", "--lr", "1e-3",
+                "--weight-decay", "0.1", "--seed", "5", "--eval-every", "0", "--dtype", "F32", "--threads", "2", "--quiet");
+
+        CliRun single = CliRun.of(args(common, "--out", dir.resolve("single").toString()));
+        assertEquals(0, single.exitCode(), single.err());
+        runThroughCluster(dir, model, args(common, "--out", dir.resolve("cluster").toString()));
+
+        List<JsonNode> expected = metrics(dir.resolve("single")).stream().filter(n -> n.get("step").asInt() > 0).toList();
+        List<JsonNode> actual = metrics(dir.resolve("cluster")).stream().filter(n -> n.get("step").asInt() > 0).toList();
+        assertEquals(3, expected.size());
+        assertEquals(expected.size(), actual.size());
+        boolean mixed = false;
+        for (int s = 0; s < expected.size(); s++) {
+            for (String key : List.of("mean_reward", "policy_loss", "grad_norm")) {
+                double e = expected.get(s).get(key).asDouble();
+                double a = actual.get(s).get(key).asDouble();
+                assertTrue(Math.abs(a - e) <= 1e-5 * Math.abs(e), key + " of step " + (s + 1) + ": single JVM " + e + ", cluster " + a);
+            }
+            mixed |= expected.get(s).get("kept_groups").asInt() > 0 && expected.get(s).get("grad_norm").asDouble() > 0;
+        }
+        assertTrue(mixed, "some step had groups of mixed rewards and a non-zero gradient: " + expected);
+        String mtp = "model.layers." + policy.config().mtpLayerIndex() + ".";
+        try (Checkpoint start = Checkpoint.open(model);
+             Checkpoint end = Checkpoint.open(dir.resolve("cluster/checkpoints/checkpoint-00000003"));
+             Parallel p = Parallel.create(1)) {
+            TrainableModel before = TrainableModel.load(start, p);
+            TrainableModel after = TrainableModel.load(end, p);
+            for (Param q : before.params()) {
+                if (q.name().startsWith(mtp) || q.name().endsWith("e_score_correction_bias")) {
+                    assertArrayEquals(q.value(), after.param(q.name()).value(), 0, q.name() + " is frozen during RL");
+                }
+            }
+        }
+    }
+
+    /**
+     * Runs the command {@code args} plus {@code --cluster} against two {@code conclave node --train} processes on
+     * {@code model}, from the shipped {@code local-3-node.conf} with its ports moved to free ones.
+     */
+    private static void runThroughCluster(Path dir, Path model, String[] args) throws Exception {
+        String conf = Files.readString(Path.of("..", "cluster-config", "local-3-node.conf"));
+        for (int port : new int[] {25520, 25521, 25522}) {
+            conf = conf.replace(String.valueOf(port), String.valueOf(Ports.freeTcp()));
+        }
+        for (int port : new int[] {40120, 40121, 40122}) {
+            conf = conf.replace(String.valueOf(port), String.valueOf(Ports.freeUdp()));
+        }
+        Path config = dir.resolve("local-3-node.conf");
+        Files.writeString(config, conf);
+        List<Process> nodes = new ArrayList<>();
+        try {
+            for (String node : List.of("experts-a", "experts-b")) {
+                nodes.add(NodeProcess.start(config, node, model, dir.resolve(node + ".log"), "--train"));
+            }
+            List<String> all = new ArrayList<>(List.of(args));
+            all.addAll(List.of("--cluster", config.toString()));
+            CliRun clustered = CliRun.of(all.toArray(String[]::new));
+            assertEquals(0, clustered.exitCode(), clustered.err() + "\n" + logs(dir));
+        } finally {
+            nodes.forEach(Process::destroy);
+            for (Process n : nodes) {
+                if (!n.waitFor(20, TimeUnit.SECONDS)) {
+                    n.destroyForcibly();
+                }
+            }
         }
     }
 

@@ -25,7 +25,7 @@ import java.util.function.Consumer;
 /**
  * {@code conclave train grpo} as a library call: a checkpoint (usually an SFT result) with its tokenizer and
  * chat template, an RL task file, a held-out task file, AdamW (0.9, 0.98) at a constant learning rate,
- * and the {@link GrpoTrainer}.
+ * and the {@link GrpoTrainer}, in this process or through a cluster's training head.
  */
 public final class GrpoRun {
 
@@ -38,23 +38,33 @@ public final class GrpoRun {
                           GrpoTrainer.Settings settings) {
     }
 
+    /**
+     * Starts the run's model and step runner somewhere other than this process alone (a cluster's training head
+     * whose owners update only {@link GrpoTrainer#rlParams}), from the checkpoint every node loads.
+     */
+    @FunctionalInterface
+    public interface Launcher {
+        SftRun.Launched start(Path modelDir, OptimizerConfig optimizer, Parallel parallel);
+    }
+
     private GrpoRun() {}
 
     public static GrpoTrainer.Summary run(Options o, Parallel parallel, Consumer<GrpoTrainer.StepEvent> listener,
                                           Consumer<String> decisions) throws IOException {
+        return run(o, parallel, listener, decisions, null);
+    }
+
+    /** As {@link #run(Options, Parallel, Consumer, Consumer)}, the model trained through {@code launcher} unless null. */
+    public static GrpoTrainer.Summary run(Options o, Parallel parallel, Consumer<GrpoTrainer.StepEvent> listener,
+                                          Consumer<String> decisions, Launcher launcher) throws IOException {
         Tokenizer tokenizer = Tokenizer.load(o.model().resolve("tokenizer.json"));
         ChatTask chat = new ChatTask(ChatTemplate.load(o.model()), tokenizer);
-        TrainableModel model;
-        try (Checkpoint c = Checkpoint.open(o.model())) {
-            model = TrainableModel.load(c, parallel);
-        }
         List<RlTask> tasks = withVerifier(RlTask.read(o.tasks()), o.verifier());
         List<RlTask> heldOut = withVerifier(RlTask.read(o.heldOut()), o.verifier());
         Verifiers verifiers = Verifiers.standard();
         AdamW.Settings rl = AdamW.Settings.rl();
         OptimizerConfig oc = new OptimizerConfig(false, false, true, Muon.Settings.glm45(),
                 new AdamW.Settings(rl.beta1(), rl.beta2(), rl.eps(), o.weightDecay()), 1.0, LrSchedule.constant(o.lr()));
-        Optimizer optimizer = new Optimizer(GrpoTrainer.rlParams(model), oc);
         GrpoTrainer.Settings s = o.settings();
         Curriculum curriculum = new Curriculum(o.curriculum() ? Curriculum.Config.defaults() : Curriculum.Config.disabled(),
                 tasks.stream().map(RlTask::id).toList(), s.seed());
@@ -66,8 +76,25 @@ public final class GrpoRun {
         GrpoTrainer.Settings settings = new GrpoTrainer.Settings(s.steps(), s.promptsPerStep(), s.maxPromptDraws(),
                 s.maxNewTokens(), s.stdNorm(), s.aggregation(), s.loss(), s.seed(), s.evalEvery(), s.checkpointEvery(),
                 new HfCheckpointWriter.Options(o.saveDtype(), 5_000_000_000L, true, o.model()));
-        return new GrpoTrainer(model, optimizer, tasks, chat, verifiers, curriculum, temperature, eval, settings, o.out(),
-                parallel).run(listener, decisions);
+        if (launcher == null) {
+            TrainableModel model;
+            try (Checkpoint c = Checkpoint.open(o.model())) {
+                model = TrainableModel.load(c, parallel);
+            }
+            return new GrpoTrainer(model, new Optimizer(GrpoTrainer.rlParams(model), oc), tasks, chat, verifiers, curriculum,
+                    temperature, eval, settings, o.out(), parallel).run(listener, decisions);
+        }
+        SftRun.Launched launched = launcher.start(o.model(), oc, parallel);
+        try {
+            return new GrpoTrainer(launched.model(), launched.runner(), tasks, chat, verifiers, curriculum, temperature, eval,
+                    settings, o.out(), parallel).run(listener, decisions);
+        } finally {
+            try {
+                launched.resources().close();
+            } catch (Exception e) {
+                throw new IOException("closing the training cluster's head: " + e.getMessage(), e);
+            }
+        }
     }
 
     private static List<RlTask> withVerifier(List<RlTask> tasks, String verifier) {

@@ -1,6 +1,7 @@
 package dev.conclave.training.loop;
 
 import dev.conclave.core.checkpoint.Checkpoint;
+import dev.conclave.core.config.ModelConfig;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.model.InProcessPipeline;
 import dev.conclave.training.Param;
@@ -37,7 +38,9 @@ import java.util.function.Consumer;
  * (ε 0.2 / 0.28, no KL, token-mean over every generated token of the step). Synchronous and on-policy:
  * the old log-probs are the current weights' (slime's default recomputes them with the trainer; with one
  * optimizer step per rollout batch the ratio is exactly 1 and the gradient the clipped objective's).
- * Router bias updates, the balance loss and the MTP loss are frozen (spec §1.10).
+ * Router bias updates, the balance loss and the MTP loss are frozen (spec §1.10). The optimizer steps and
+ * checkpoints go through a {@link StepRunner} (this process, or a cluster whose routed experts live on their
+ * owner nodes); the rollouts and evaluations publish every param it gathers.
  */
 public final class GrpoTrainer {
 
@@ -62,8 +65,11 @@ public final class GrpoTrainer {
     public record Summary(long steps, double initialAccuracy, double finalAccuracy, Path checkpoint) {
     }
 
+    /** RL's objective has no balance loss and no MTP loss (spec §1.10). */
+    private static final TrainableModel.LossWeights NO_AUX_OR_MTP = new TrainableModel.LossWeights(0, 0);
+
     private final TrainableModel model;
-    private final Optimizer optimizer;
+    private final StepRunner runner;
     private final List<RlTask> tasks;
     private final Map<String, RlTask> byId = new HashMap<>();
     private final ChatTask chat;
@@ -76,11 +82,23 @@ public final class GrpoTrainer {
     private final Parallel parallel;
     private final Map<String, int[]> prompts = new HashMap<>();
 
+    /** @param optimizer over {@link #rlParams} of {@code model} */
     public GrpoTrainer(TrainableModel model, Optimizer optimizer, List<RlTask> tasks, ChatTask chat, Verifiers verifiers,
                        Curriculum curriculum, DynamicTemperature temperature, HeldOutEval eval, Settings settings,
                        Path out, Parallel parallel) {
+        this(model, StepRunner.local(model, optimizer, NO_AUX_OR_MTP, 0), tasks, chat, verifiers, curriculum, temperature,
+                eval, settings, out, parallel);
+    }
+
+    /**
+     * As above with the steps run by {@code runner} on {@code model} (a cluster's supervisor, whose owners update
+     * only {@link #rlParams}, or {@link StepRunner#local}).
+     */
+    public GrpoTrainer(TrainableModel model, StepRunner runner, List<RlTask> tasks, ChatTask chat, Verifiers verifiers,
+                       Curriculum curriculum, DynamicTemperature temperature, HeldOutEval eval, Settings settings,
+                       Path out, Parallel parallel) {
         this.model = model;
-        this.optimizer = optimizer;
+        this.runner = runner;
         this.tasks = List.copyOf(tasks);
         this.chat = chat;
         this.verifiers = verifiers;
@@ -98,8 +116,13 @@ public final class GrpoTrainer {
 
     /** The params RL updates: all but the router biases and the MTP layer, which RL freezes. */
     public static List<Param> rlParams(TrainableModel model) {
-        String mtp = "model.layers." + model.config().mtpLayerIndex() + ".";
-        return model.trainableParams().stream().filter(p -> !p.name().startsWith(mtp)).toList();
+        return rlParams(model.config(), model.trainableParams());
+    }
+
+    /** Of {@code params} (router biases excluded already), those RL updates: all but the MTP layer's. */
+    public static List<Param> rlParams(ModelConfig config, List<Param> params) {
+        String mtp = "model.layers." + config.mtpLayerIndex() + ".";
+        return params.stream().filter(p -> !p.name().startsWith(mtp)).toList();
     }
 
     public Summary run(Consumer<StepEvent> listener, Consumer<String> decisions) throws IOException {
@@ -107,10 +130,10 @@ public final class GrpoTrainer {
         TrainingCheckpoint.Progress at = new TrainingCheckpoint.Progress(0, settings.seed(), 0, 0);
         Optional<Path> latest = TrainingCheckpoint.latest(checkpoints);
         if (latest.isPresent()) {
-            at = TrainingCheckpoint.restore(latest.get(), model.params(), optimizer);
+            at = runner.restore(latest.get());
         }
         Path last = latest.orElse(null);
-        double initial = eval.greedy(model, at.step(), parallel).accuracy();
+        double initial = eval.greedy(model.config(), runner.params(), at.step(), parallel).accuracy();
         double accuracy = initial;
         try (TrainingLog log = new TrainingLog(out)) {
             if (at.step() == 0) {
@@ -123,13 +146,13 @@ public final class GrpoTrainer {
                 boolean end = step == settings.steps();
                 Double heldOut = null;
                 if (end || settings.evalEvery() > 0 && step % settings.evalEvery() == 0) {
-                    accuracy = eval.greedy(model, step, parallel).accuracy();
+                    accuracy = eval.greedy(model.config(), runner.params(), step, parallel).accuracy();
                     heldOut = accuracy;
                     m.put("held_out_greedy", accuracy);
                 }
                 double tau = temperature.temperature();
                 DynamicTemperature.Decision d = temperature.observe((int) step, m.get("mean_reward"),
-                        t -> eval.at(model, -1, t, parallel).accuracy());
+                        t -> eval.at(model.config(), runner.params(), -1, t, parallel).accuracy());
                 if (d != null) {
                     decisions.accept(d.toString());
                 }
@@ -137,8 +160,8 @@ public final class GrpoTrainer {
                 log.record(step, m);
                 listener.accept(new StepEvent(step, settings.steps(), m.get("mean_reward"), m.get("kept_fraction"), tau, heldOut));
                 if (end || settings.checkpointEvery() > 0 && step % settings.checkpointEvery() == 0) {
-                    last = TrainingCheckpoint.save(checkpoints, model.config(), model.params(), optimizer,
-                            new TrainingCheckpoint.Progress(step, settings.seed(), 0, step), settings.saveOptions());
+                    last = runner.save(checkpoints, new TrainingCheckpoint.Progress(step, settings.seed(), 0, step),
+                            settings.saveOptions());
                     log.chart(out.resolve("reward.png"), "GRPO", "reward / accuracy",
                             List.of("mean_reward", "held_out_greedy", "kept_fraction"), List.of("mean_response_tokens"));
                 }
@@ -157,7 +180,7 @@ public final class GrpoTrainer {
         List<int[]> lossTokens = new ArrayList<>();
         int drawn = 0;
         int kept = 0;
-        try (Checkpoint weights = PublishedWeights.publish(model.config(), model.params(), step)) {
+        try (Checkpoint weights = PublishedWeights.publish(model.config(), runner.params(), step)) {
             InProcessPipeline pipeline = InProcessPipeline.load(weights, parallel);
             while (kept < settings.promptsPerStep() && drawn < settings.maxPromptDraws()) {
                 int n = Math.min(settings.promptsPerStep() - kept, settings.maxPromptDraws() - drawn);
@@ -192,12 +215,11 @@ public final class GrpoTrainer {
             decisions.accept(switched);
         }
         PolicyMetrics pm = new PolicyMetrics();
-        if (!grpo.kept().isEmpty()) {
-            policyGradient(grpo, groups, chosen, tau, pm);
-        }
-        StepReport report = optimizer.step();
-        model.zeroGrad();
-        model.updateRouterBias(0);
+        StepReport report = runner.step(() -> {
+            if (!grpo.kept().isEmpty()) {
+                policyGradient(grpo, groups, chosen, tau, pm);
+            }
+        });
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("mean_reward", grpo.meanReward());
         m.put("kept_fraction", grpo.filter().groups() == 0 ? 0 : (double) grpo.filter().kept() / grpo.filter().groups());

@@ -5,7 +5,6 @@ import dev.conclave.core.config.ModelConfig;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.model.InProcessPipeline;
 import dev.conclave.training.Param;
-import dev.conclave.training.model.TrainableModel;
 import dev.conclave.training.rl.Verifiers;
 import dev.conclave.training.tasks.RlTask;
 import java.util.ArrayList;
@@ -42,21 +41,16 @@ public final class HeldOutEval {
         }
     }
 
-    public Result greedy(TrainableModel model, long version, Parallel parallel) {
-        return at(model, version, 0.0, parallel);
-    }
-
     /** Greedy accuracy of the model of these params (every one of them, wherever it is trained). */
     public Result greedy(ModelConfig config, List<Param> params, long version, Parallel parallel) {
         return at(config, params, version, 0.0, parallel);
     }
 
-    /** Accuracy of one sample per task at {@code temperature} (0: greedy), seeded so repeated calls agree. */
-    public Result at(TrainableModel model, long version, double temperature, Parallel parallel) {
-        return at(model.config(), model.params(), version, temperature, parallel);
-    }
-
-    private Result at(ModelConfig config, List<Param> params, long version, double temperature, Parallel parallel) {
+    /**
+     * Accuracy of one sample per task at {@code temperature} (0: greedy) by the model of these params, seeded so
+     * repeated calls agree.
+     */
+    public Result at(ModelConfig config, List<Param> params, long version, double temperature, Parallel parallel) {
         try (Checkpoint weights = PublishedWeights.publish(config, params, version)) {
             InProcessPipeline pipeline = InProcessPipeline.load(weights, parallel);
             return score(Rollouts.generate(pipeline, prompts, 1, temperature, maxNewTokens, chat.stopIds(), 0));

@@ -16,7 +16,8 @@ import java.util.function.Supplier;
 
 /**
  * Where the optimizer steps of the SFT objective run and a run is saved: in this process with one optimizer
- * ({@link #local}), or through a cluster's training supervisor, whose routed experts other nodes own.
+ * ({@link #local}), or through a cluster's training supervisor, whose routed experts other nodes own. GRPO's
+ * steps take their gradients from a forward and backward of their own ({@link #step(Runnable)}).
  */
 public interface StepRunner {
 
@@ -30,6 +31,12 @@ public interface StepRunner {
 
     /** One optimizer step over these micro-batches (their token counts are the step's denominators). */
     Outcome step(List<Batch> microBatches);
+
+    /**
+     * One optimizer step on the gradients {@code backward} accumulates on the model by a forward and backward of
+     * its own (GRPO's policy loss); the router biases stay as they are (rate 0) and their loads are reset.
+     */
+    StepReport step(Runnable backward);
 
     /** Every param of the model with its current value, wherever it is owned (checkpoints, evaluation). */
     List<Param> params();
@@ -50,6 +57,15 @@ public interface StepRunner {
                     model.zeroGrad();
                     return r;
                 });
+            }
+
+            @Override
+            public StepReport step(Runnable backward) {
+                backward.run();
+                StepReport r = optimizer.step();
+                model.zeroGrad();
+                model.updateRouterBias(0);
+                return r;
             }
 
             @Override

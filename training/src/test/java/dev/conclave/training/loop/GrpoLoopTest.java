@@ -7,19 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conclave.core.checkpoint.Checkpoint;
-import dev.conclave.core.config.ConfigWriter;
 import dev.conclave.core.config.ModelConfig;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.core.tensor.DType;
-import dev.conclave.text.tokenizer.GlmTokenizerFiles;
-import dev.conclave.text.tokenizer.Tokenizer;
 import dev.conclave.training.Param;
 import dev.conclave.training.model.TrainableModel;
 import dev.conclave.training.rl.Aggregation;
 import dev.conclave.training.rl.PolicyLoss;
-import dev.conclave.training.tasks.Addition;
-import dev.conclave.training.tasks.Split;
-import dev.conclave.training.tasks.TaskFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,27 +30,10 @@ class GrpoLoopTest {
 
     @Test
     void grpoStepsUpdateThePolicyAndFreezeRouterAndMtp(@TempDir Path dir) throws Exception {
-        Addition task = Addition.correct(1);
-        Path sft = dir.resolve("train.jsonl");
-        Path rl = dir.resolve("rl.jsonl");
-        TaskFiles.writeSft(task, 300, 1, Split.ALL, sft);
-        TaskFiles.writeRl(task, 60, 2, Split.ALL, rl);
-        Path tok = dir.resolve("tokenizer");
-        GlmTokenizerFiles.train(List.of(sft), 300, tok);
-        int vocab = Tokenizer.load(tok.resolve("tokenizer.json")).idBound();
-        ModelConfig c = new ModelConfig("glm4_moe", vocab, 64, 2, 2, 1, 32, 128, 64, 4, 1, 2, 1, 1, 1, true, 2.5, 10_000,
-                0.5, true, true, 1e-5, 128, false, 1, null, List.of(vocab - 1), "float32");
-        Path config = dir.resolve("config.json");
-        Files.writeString(config, ConfigWriter.toJson(c, DType.F32));
-
-        Path sftOut = dir.resolve("sft");
-        SftTrainer.Summary base;
-        try (Parallel parallel = Parallel.create(2)) {
-            base = SftRun.run(new SftRun.Options(null, config, tok, sft, null, null, sftOut, 128, 3e-3, 0.1, true,
-                    DType.F32, 6, new SftTrainer.Settings(100, 4, 1, new TrainableModel.LossWeights(1e-4, 0.3), 1e-3, 1,
-                            0, 0, null)), parallel, e -> { });
-        }
-        Path model = base.checkpoint();
+        TinyPolicy policy = TinyPolicy.afterSft(dir);
+        ModelConfig c = policy.config();
+        Path model = policy.checkpoint();
+        Path rl = policy.tasks();
         Path out = dir.resolve("grpo");
         GrpoTrainer.Settings settings = new GrpoTrainer.Settings(3, 4, 12, 6, true, Aggregation.TOKEN_MEAN,
                 PolicyLoss.defaults(), 5, 0, 0, null);
