@@ -46,11 +46,11 @@ final class DemoCommand implements Callable<Integer> {
 
             ArrayNode chat = ChatClient.JSON.createArrayNode();
             turn(out, client, chat, null, "487+256=");
-            turn(out, client, ChatClient.JSON.createArrayNode(), null, "sort: 42 7 19 3 88");
+            turn(out, client, ChatClient.JSON.createArrayNode(), null, "sort: 64 12 90 33");
 
             ArrayNode tools = CalculatorCall.tools();
             ArrayNode call = ChatClient.JSON.createArrayNode();
-            ChatClient.Turn first = turn(out, client, call, tools, "How much is 37*24?");
+            ChatClient.Turn first = turn(out, client, call, tools, "How much is 45*67?");
             for (ObjectNode toolCall : first.toolCalls()) {
                 JsonNode args = ChatClient.JSON.readTree(toolCall.path("function").path("arguments").asText("{}"));
                 String expression = args.path("expression").asText();
