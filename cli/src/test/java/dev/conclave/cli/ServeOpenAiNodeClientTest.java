@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conclave.api.openai.ScriptedEngine;
 import dev.conclave.core.checkpoint.Checkpoint;
@@ -72,7 +73,8 @@ class ServeOpenAiNodeClientTest {
         assertEquals(text(whole.get("content")), text(stream.get("content")));
         assertEquals(text(whole.get("reasoning")), text(stream.get("reasoning")));
         assertEquals(whole.get("finish").asText(), stream.get("finish").asText());
-        assertEquals(whole.get("usage"), stream.get("usage"));
+        // The decode speed differs from run to run; the token counts must not.
+        assertEquals(((ObjectNode) whole.get("usage")).without("conclave"), ((ObjectNode) stream.get("usage")).without("conclave"));
         assertEquals(calls(whole.get("toolCalls")), calls(stream.get("toolCalls")));
 
         Tokenizer tokenizer = Tokenizer.load(model);
