@@ -11,16 +11,11 @@ import dev.conclave.training.loop.SftRun;
 import dev.conclave.training.optim.OptimizerConfig;
 import dev.conclave.training.rl.Aggregation;
 import dev.conclave.training.rl.PolicyLoss;
-import java.io.Console;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -128,27 +123,16 @@ final class TrainGrpoCommand implements Callable<Integer> {
         GrpoRun.Options options = new GrpoRun.Options(model, tasks, heldOut, verifier, out, lr, weightDecay, temperature,
                 dynamicTemperature, curriculum, dtype, settings);
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        Console console = System.console();
-        boolean bar = !quiet && console != null && console.isTerminal();
         GrpoTrainer.Summary s;
-        try (Parallel parallel = Parallel.create(n);
-             ProgressBar progress = bar ? new ProgressBarBuilder().setTaskName("GRPO").setInitialMax(steps)
-                     .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err)).build() : null) {
-            s = GrpoRun.run(options, parallel, e -> {
-                String line = String.format(Locale.ROOT, "reward %.3f · kept %.2f · τ %.2f%s", e.meanReward(),
-                        e.keptFraction(), e.temperature(),
-                        e.heldOutAccuracy() == null ? "" : String.format(Locale.ROOT, " · held-out %.3f", e.heldOutAccuracy()));
-                if (progress != null) {
-                    progress.stepTo(e.step());
-                    progress.setExtraMessage(line);
-                } else if (!quiet) {
-                    w.printf("step %d/%d  %s%n", e.step(), e.totalSteps(), line);
-                    w.flush();
-                }
-            }, d -> {
-                w.println(d);
-                w.flush();
-            }, cluster == null ? null : this::startHead);
+        try (Parallel parallel = Parallel.create(n); TrainingProgress progress = new TrainingProgress("GRPO", steps, quiet, w)) {
+            s = GrpoRun.run(options, parallel, e -> progress.step(e.step(), e.totalSteps(),
+                    String.format(Locale.ROOT, "reward %.3f · kept %.2f · τ %.2f%s", e.meanReward(), e.keptFraction(),
+                            e.temperature(), e.heldOutAccuracy() == null ? ""
+                                    : String.format(Locale.ROOT, " · held-out %.3f", e.heldOutAccuracy())), true),
+                    d -> {
+                        w.println(d);
+                        w.flush();
+                    }, cluster == null ? null : this::startHead);
         }
         w.printf(Locale.ROOT, "done: %d steps; held-out greedy accuracy %.3f -> %.3f%ncheckpoint: %s%nchart: %s%n",
                 s.steps(), s.initialAccuracy(), s.finalAccuracy(), s.checkpoint(), out.resolve("reward.png"));

@@ -9,17 +9,12 @@ import dev.conclave.training.loop.SftRun;
 import dev.conclave.training.loop.SftTrainer;
 import dev.conclave.training.model.TrainableModel;
 import dev.conclave.training.optim.OptimizerConfig;
-import java.io.Console;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -141,22 +136,13 @@ final class TrainSftCommand implements Callable<Integer> {
         SftRun.Options options = new SftRun.Options(start.model, start.config, tokenizer, data.chat, data.text, heldOut,
                 out, rowLength, lr, warmup, optimizer.equals("muon"), dtype, maxNewTokens, settings);
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        Console console = System.console();
-        boolean bar = !quiet && console != null && console.isTerminal();
         SftTrainer.Summary s;
-        try (Parallel parallel = Parallel.create(n);
-             ProgressBar progress = bar ? trainingBar(steps) : null) {
-            s = SftRun.run(options, parallel, e -> {
-                String line = String.format(Locale.ROOT, "loss %.4f · %.0f tok/s%s", e.loss(), e.tokensPerSecond(),
-                        e.heldOutAccuracy() == null ? "" : String.format(Locale.ROOT, " · held-out %.3f", e.heldOutAccuracy()));
-                if (progress != null) {
-                    progress.stepTo(e.step());
-                    progress.setExtraMessage(line);
-                } else if (!quiet && (e.step() % 10 == 0 || e.step() == e.totalSteps() || e.heldOutAccuracy() != null)) {
-                    w.printf("step %d/%d  %s%n", e.step(), e.totalSteps(), line);
-                    w.flush();
-                }
-            }, cluster == null ? null : this::startHead);
+        try (Parallel parallel = Parallel.create(n); TrainingProgress progress = new TrainingProgress("Training", steps, quiet, w)) {
+            s = SftRun.run(options, parallel, e -> progress.step(e.step(), e.totalSteps(),
+                    String.format(Locale.ROOT, "loss %.4f · %.0f tok/s%s", e.loss(), e.tokensPerSecond(),
+                            e.heldOutAccuracy() == null ? "" : String.format(Locale.ROOT, " · held-out %.3f", e.heldOutAccuracy())),
+                    e.step() % 10 == 0 || e.step() == e.totalSteps() || e.heldOutAccuracy() != null),
+                    cluster == null ? null : this::startHead);
         }
         w.printf(Locale.ROOT, "done: %d steps; held-out greedy accuracy %.3f; MTP next-next-token top-1 %.3f;"
                         + " busiest expert / mean per MoE layer %s%ncheckpoint: %s%ncharts: %s, %s%n",
@@ -171,10 +157,5 @@ final class TrainSftCommand implements Callable<Integer> {
         TrainingHead head = TrainingHead.start(PlacementLoader.load(cluster), model, optimizer,
                 new TrainingSupervisor.Settings(settings.weights(), settings.biasUpdateRate(), OWNER_TIMEOUT), parallel, JOIN_TIMEOUT);
         return new SftRun.Launched(head.model(), head, head);
-    }
-
-    private static ProgressBar trainingBar(long steps) {
-        return new ProgressBarBuilder().setTaskName("Training").setInitialMax(steps).setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
     }
 }
