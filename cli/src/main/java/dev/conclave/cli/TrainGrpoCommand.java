@@ -3,7 +3,6 @@ package dev.conclave.cli;
 import dev.conclave.actors.TrainingHead;
 import dev.conclave.actors.TrainingSupervisor;
 import dev.conclave.core.parallel.Parallel;
-import dev.conclave.core.tensor.DType;
 import dev.conclave.placement.PlacementLoader;
 import dev.conclave.training.loop.GrpoRun;
 import dev.conclave.training.loop.GrpoTrainer;
@@ -17,6 +16,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -98,33 +98,18 @@ final class TrainGrpoCommand implements Callable<Integer> {
     @Option(names = "--eval-every", defaultValue = "10", description = "held-out evaluation interval in steps (default ${DEFAULT-VALUE})")
     int evalEvery;
 
-    @Option(names = "--checkpoint-every", defaultValue = "0", description = "checkpoint interval in steps, 0 only at the end")
-    int checkpointEvery;
-
-    @Option(names = "--dtype", defaultValue = "BF16", description = "dtype of the saved weights: BF16 or F32 (default ${DEFAULT-VALUE})")
-    DType dtype;
-
-    @Option(names = "--cluster", paramLabel = "FILE", description = {"train through the cluster of this placement: this process is",
-            "its head (the training supervisor); each node that owns routed experts runs",
-            "`conclave node --train --config FILE --node NAME --model DIR` with the same --model"})
-    Path cluster;
-
-    @Option(names = "--threads", description = "compute threads (default: all cores)")
-    Integer threads;
-
-    @Option(names = "--quiet", description = "no progress display")
-    boolean quiet;
+    @Mixin
+    TrainRunOptions run;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter w = spec.commandLine().getOut();
         GrpoTrainer.Settings settings = new GrpoTrainer.Settings(steps, prompts, maxDraws, maxNewTokens, !noStdNorm,
-                Aggregation.parse(aggregation), new PolicyLoss(epsLow, epsHigh), seed, evalEvery, checkpointEvery, null);
+                Aggregation.parse(aggregation), new PolicyLoss(epsLow, epsHigh), seed, evalEvery, run.checkpointEvery, null);
         GrpoRun.Options options = new GrpoRun.Options(model, tasks, heldOut, verifier, out, lr, weightDecay, temperature,
-                dynamicTemperature, curriculum, dtype, settings);
-        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+                dynamicTemperature, curriculum, run.dtype, settings);
         GrpoTrainer.Summary s;
-        try (Parallel parallel = Parallel.create(n); TrainingProgress progress = new TrainingProgress("GRPO", steps, quiet, w)) {
+        try (Parallel parallel = Parallel.create(run.threadCount()); TrainingProgress progress = new TrainingProgress("GRPO", steps, run.quiet, w)) {
             s = GrpoRun.run(options, parallel, e -> progress.step(e.step(), e.totalSteps(),
                     String.format(Locale.ROOT, "reward %.3f · kept %.2f · τ %.2f%s", e.meanReward(), e.keptFraction(),
                             e.temperature(), e.heldOutAccuracy() == null ? ""
@@ -132,7 +117,7 @@ final class TrainGrpoCommand implements Callable<Integer> {
                     d -> {
                         w.println(d);
                         w.flush();
-                    }, cluster == null ? null : this::startHead);
+                    }, run.cluster == null ? null : this::startHead);
         }
         w.printf(Locale.ROOT, "done: %d steps; held-out greedy accuracy %.3f -> %.3f%ncheckpoint: %s%nchart: %s%n",
                 s.steps(), s.initialAccuracy(), s.finalAccuracy(), s.checkpoint(), out.resolve("reward.png"));
@@ -141,7 +126,7 @@ final class TrainGrpoCommand implements Callable<Integer> {
 
     /** The head of a cluster run: waits for the expert owners, then runs the supervisor with RL's frozen params. */
     private SftRun.Launched startHead(Path model, OptimizerConfig optimizer, Parallel parallel) {
-        TrainingHead head = TrainingHead.start(PlacementLoader.load(cluster), model, optimizer,
+        TrainingHead head = TrainingHead.start(PlacementLoader.load(run.cluster), model, optimizer,
                 TrainingSupervisor.Settings.rl(OWNER_TIMEOUT), parallel, JOIN_TIMEOUT);
         return new SftRun.Launched(head.model(), head, head);
     }

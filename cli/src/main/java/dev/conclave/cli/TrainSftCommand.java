@@ -3,7 +3,6 @@ package dev.conclave.cli;
 import dev.conclave.actors.TrainingHead;
 import dev.conclave.actors.TrainingSupervisor;
 import dev.conclave.core.parallel.Parallel;
-import dev.conclave.core.tensor.DType;
 import dev.conclave.placement.PlacementLoader;
 import dev.conclave.training.loop.SftRun;
 import dev.conclave.training.loop.SftTrainer;
@@ -17,6 +16,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -105,25 +105,11 @@ final class TrainSftCommand implements Callable<Integer> {
     @Option(names = "--eval-every", defaultValue = "0", description = "held-out evaluation interval in steps, 0 only at the end")
     int evalEvery;
 
-    @Option(names = "--checkpoint-every", defaultValue = "0", description = "checkpoint interval in steps, 0 only at the end")
-    int checkpointEvery;
+    @Mixin
+    TrainRunOptions run;
 
     @Option(names = "--max-new-tokens", defaultValue = "32", description = "token budget of each held-out answer (default ${DEFAULT-VALUE})")
     int maxNewTokens;
-
-    @Option(names = "--dtype", defaultValue = "BF16", description = "dtype of the saved weights: BF16 or F32 (default ${DEFAULT-VALUE})")
-    DType dtype;
-
-    @Option(names = "--cluster", paramLabel = "FILE", description = {"train through the cluster of this placement: this process is",
-            "its head (the training supervisor); each node that owns routed experts runs",
-            "`conclave node --train --config FILE --node NAME --model DIR` with the same --model"})
-    Path cluster;
-
-    @Option(names = "--threads", description = "compute threads (default: all cores)")
-    Integer threads;
-
-    @Option(names = "--quiet", description = "no progress display")
-    boolean quiet;
 
     @Override
     public Integer call() throws Exception {
@@ -132,17 +118,16 @@ final class TrainSftCommand implements Callable<Integer> {
         }
         PrintWriter w = spec.commandLine().getOut();
         SftTrainer.Settings settings = new SftTrainer.Settings(steps, rows, accumulation,
-                new TrainableModel.LossWeights(auxWeight, mtpWeight), biasRate, seed, evalEvery, checkpointEvery, null);
+                new TrainableModel.LossWeights(auxWeight, mtpWeight), biasRate, seed, evalEvery, run.checkpointEvery, null);
         SftRun.Options options = new SftRun.Options(start.model, start.config, tokenizer, data.chat, data.text, heldOut,
-                out, rowLength, lr, warmup, optimizer.equals("muon"), dtype, maxNewTokens, settings);
-        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+                out, rowLength, lr, warmup, optimizer.equals("muon"), run.dtype, maxNewTokens, settings);
         SftTrainer.Summary s;
-        try (Parallel parallel = Parallel.create(n); TrainingProgress progress = new TrainingProgress("Training", steps, quiet, w)) {
+        try (Parallel parallel = Parallel.create(run.threadCount()); TrainingProgress progress = new TrainingProgress("Training", steps, run.quiet, w)) {
             s = SftRun.run(options, parallel, e -> progress.step(e.step(), e.totalSteps(),
                     String.format(Locale.ROOT, "loss %.4f · %.0f tok/s%s", e.loss(), e.tokensPerSecond(),
                             e.heldOutAccuracy() == null ? "" : String.format(Locale.ROOT, " · held-out %.3f", e.heldOutAccuracy())),
                     e.step() % 10 == 0 || e.step() == e.totalSteps() || e.heldOutAccuracy() != null),
-                    cluster == null ? null : this::startHead);
+                    run.cluster == null ? null : this::startHead);
         }
         w.printf(Locale.ROOT, "done: %d steps; held-out greedy accuracy %.3f; MTP next-next-token top-1 %.3f;"
                         + " busiest expert / mean per MoE layer %s%ncheckpoint: %s%ncharts: %s, %s%n",
@@ -154,7 +139,7 @@ final class TrainSftCommand implements Callable<Integer> {
 
     /** The head of a cluster run: waits for the expert owners, then runs the supervisor. */
     private SftRun.Launched startHead(Path model, OptimizerConfig optimizer, SftTrainer.Settings settings, Parallel parallel) {
-        TrainingHead head = TrainingHead.start(PlacementLoader.load(cluster), model, optimizer,
+        TrainingHead head = TrainingHead.start(PlacementLoader.load(run.cluster), model, optimizer,
                 new TrainingSupervisor.Settings(settings.weights(), settings.biasUpdateRate(), OWNER_TIMEOUT), parallel, JOIN_TIMEOUT);
         return new SftRun.Launched(head.model(), head, head);
     }
