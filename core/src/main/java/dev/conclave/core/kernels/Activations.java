@@ -1,7 +1,13 @@
 package dev.conclave.core.kernels;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /** Element-wise activation math shared by the stages. */
 public final class Activations {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     private Activations() {
     }
@@ -14,9 +20,19 @@ public final class Activations {
         return 1f / (1f + (float) Math.exp(-z));
     }
 
-    /** SwiGLU's gating: {@code gate[i] ← SiLU(gate[i]) · up[i]} over {@code n} elements. */
+    /**
+     * SwiGLU's gating: {@code gate[i] ← SiLU(gate[i]) · up[i]} over {@code n} elements. Vectorised because a
+     * scalar exp per element is a tenth of a small model's decode step; the vector exp is within an ulp of
+     * {@link Math#exp}.
+     */
     public static void siluMul(float[] gate, int gateOffset, float[] up, int upOffset, int n) {
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector z = FloatVector.fromArray(F, gate, gateOffset + i);
+            FloatVector silu = z.div(z.neg().lanewise(VectorOperators.EXP).add(1f));
+            silu.mul(FloatVector.fromArray(F, up, upOffset + i)).intoArray(gate, gateOffset + i);
+        }
+        for (; i < n; i++) {
             gate[gateOffset + i] = silu(gate[gateOffset + i]) * up[upOffset + i];
         }
     }
