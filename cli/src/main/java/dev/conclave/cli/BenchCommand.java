@@ -7,6 +7,7 @@ import dev.conclave.core.config.ModelConfig;
 import dev.conclave.model.Generator;
 import dev.conclave.model.InProcessPipeline;
 import dev.conclave.model.MtpStats;
+import dev.conclave.model.StepCost;
 import dev.conclave.model.Sampler;
 import dev.conclave.model.Sequence;
 import dev.conclave.placement.PlacementLoader;
@@ -113,7 +114,9 @@ final class BenchCommand implements Callable<Integer> {
             r.put("llama_cpp_decode_tok_s", LLAMA_CPP_DECODE);
             r.put("llama_cpp_prefill_tok_s", LLAMA_CPP_PREFILL);
             if (mtp > 0) {
-                r.put("mtp", speculative(p, ids));
+                Speculation speculation = speculative(p, ids);
+                r.put("mtp", speculation.rows());
+                r.put("mtp_step_cost", speculation.stepCost());
             }
             if (cluster != null) {
                 double[] best = throughCluster(ids);
@@ -127,12 +130,16 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The per-draft-count rows of {@link #speculative} and one step's median cost by rows fed. */
+    private record Speculation(List<Map<String, Object>> rows, List<Map<String, Object>> stepCost) {
+    }
+
     /**
      * Greedy decode with 0..mtp drafts per step over the same prompt: best decode tok/s (after the first
      * token, so the prefill is left out) of the repeats, the speculation counters, and whether the output is
-     * the plain one.
+     * the plain one; then the step costs that bound the speedup.
      */
-    private List<Map<String, Object>> speculative(InProcessPipeline p, int[] ids) throws IOException {
+    private Speculation speculative(InProcessPipeline p, int[] ids) throws IOException {
         if (!p.hasMtp()) {
             throw new IllegalArgumentException("--mtp needs a checkpoint with an MTP layer; " + model.model + " has none");
         }
@@ -201,7 +208,21 @@ final class BenchCommand implements Callable<Integer> {
             row.put("same_output", same);
             rows.add(row);
         }
-        return rows;
+        // What one step costs by rows fed, after the first prompt and its answer: the bound on any speedup.
+        int[] context = java.util.stream.IntStream.concat(java.util.Arrays.stream(prompts.get(0)),
+                java.util.Arrays.stream(plain.get(0))).toArray();
+        StepCost.Costs costs = StepCost.measure(p, context, mtp + 1, 200);
+        List<Map<String, Object>> stepCosts = new java.util.ArrayList<>();
+        for (int rowsFed = 1; rowsFed <= mtp + 1; rowsFed++) {
+            stepCosts.add(Map.of("rows", rowsFed, "main_us", round(costs.main()[rowsFed - 1]),
+                    "mtp_us", round(costs.mtp()[rowsFed - 1])));
+        }
+        for (Map<String, Object> row : rows) {
+            int drafts = (Integer) row.get("drafts");
+            double tau = (Double) row.get("tokens_per_step");
+            row.put("predicted_speedup", Math.round(100 * costs.predictedSpeedup(drafts, tau)) / 100.0);
+        }
+        return new Speculation(rows, stepCosts);
     }
 
     /** Seconds for a prefill of {@code ids} and for {@code gen} greedy decode steps after it. */
@@ -273,13 +294,24 @@ final class BenchCommand implements Callable<Integer> {
         out.println("* llama.cpp c9ced49 on this machine kind, 2 threads, for the bench model (reference figures).");
         if (r.containsKey("mtp")) {
             out.println();
-            out.printf("%-8s %14s %9s %16s   %s%n", "drafts", "decode tok/s", "speedup", "tokens / step", "acceptance by position (same output)");
+            out.printf("%-8s %14s %9s %16s %11s   %s%n", "drafts", "decode tok/s", "speedup", "tokens / step",
+                    "predicted", "acceptance by position (same output)");
             @SuppressWarnings("unchecked")
             List<Map<String, Object>> rows = (List<Map<String, Object>>) r.get("mtp");
             for (Map<String, Object> row : rows) {
-                out.printf("%-8d %14.1f %8.2fx %16.2f   %s (%s)%n", row.get("drafts"), row.get("decode_tok_s"), row.get("speedup"),
-                        row.get("tokens_per_step"), row.get("acceptance_by_position"), row.get("same_output"));
+                out.printf("%-8d %14.1f %8.2fx %16.2f %10.2fx   %s (%s)%n", row.get("drafts"), row.get("decode_tok_s"),
+                        row.get("speedup"), row.get("tokens_per_step"), row.get("predicted_speedup"),
+                        row.get("acceptance_by_position"), row.get("same_output"));
             }
+            out.println();
+            out.printf("%-8s %16s %16s%n", "rows", "main step µs", "MTP layer µs");
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> costs = (List<Map<String, Object>>) r.get("mtp_step_cost");
+            for (Map<String, Object> row : costs) {
+                out.printf("%-8d %16.1f %16.1f%n", row.get("rows"), row.get("main_us"), row.get("mtp_us"));
+            }
+            out.println("predicted = tokens per step × main(1) / (main(k+1) + MTP over the kept rows + (k−1) chained MTP rows),"
+                    + " from the median step costs above: the most drafting can gain with these kernels.");
         }
     }
 
