@@ -154,8 +154,15 @@ class ModelCommandsTest {
             assertEquals(d, row.get("acceptance_by_position").size());
             assertTrue(row.get("decode_tok_s").asDouble() > 0);
             assertTrue(row.get("same_output").asBoolean(), "greedy output with " + d + " drafts");
+            assertTrue(row.get("predicted_speedup").asDouble() > 0, "predicted speedup with " + d + " drafts");
         }
         assertEquals(1.0, rows.get(0).get("speedup").asDouble());
+        JsonNode costs = JSON.readTree(run.out()).get("mtp_step_cost");
+        assertEquals(3, costs.size());
+        for (int r = 0; r < 3; r++) {
+            assertEquals(r + 1, costs.get(r).get("rows").asInt());
+            assertTrue(costs.get(r).get("main_us").asDouble() > 0 && costs.get(r).get("mtp_us").asDouble() > 0);
+        }
     }
 
     @Test
