@@ -2,6 +2,7 @@ package dev.conclave.attention;
 
 import dev.conclave.core.batch.StepLayout;
 import dev.conclave.core.config.ModelConfig;
+import dev.conclave.core.kernels.Activations;
 import dev.conclave.core.kernels.LinearBatch;
 import dev.conclave.core.kernels.RmsNorm;
 import dev.conclave.core.kernels.Rows;
@@ -155,13 +156,7 @@ public final class AttentionLayer {
                 scores[j] = sc;
                 max = Math.max(max, sc);
             }
-            float sum = 0f;
-            for (int j = 0; j < visible; j++) {
-                float e = (float) Math.exp(scores[j] - max);
-                scores[j] = e;
-                sum += e;
-            }
-            float inv = 1f / sum;
+            float inv = 1f / Activations.expShifted(scores, visible, max);
             int out = r * qw + h * d;
             java.util.Arrays.fill(attn, out, out + d, 0f);
             for (int j = 0; j < visible; j++) {

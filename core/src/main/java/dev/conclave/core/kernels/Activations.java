@@ -36,4 +36,24 @@ public final class Activations {
             gate[gateOffset + i] = silu(gate[gateOffset + i]) * up[upOffset + i];
         }
     }
+
+    /**
+     * A softmax numerator in place: {@code a[i] ← exp(a[i] − max)} over {@code n} elements; returns their sum.
+     * Vectorised for the same reason as {@link #siluMul}: attention takes one exp per cached position.
+     */
+    public static float expShifted(float[] a, int n, float max) {
+        FloatVector sums = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, a, i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(a, i);
+            sums = sums.add(e);
+        }
+        float sum = sums.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            a[i] = (float) Math.exp(a[i] - max);
+            sum += a[i];
+        }
+        return sum;
+    }
 }

@@ -33,4 +33,29 @@ class ActivationsTest {
             assertEquals(expected[i], gate[5 + i], 4 * Math.ulp(expected[i]) + 1e-30f, "element " + i);
         }
     }
+
+    @Test
+    void expShiftedIsTheSoftmaxNumeratorAndItsSum() {
+        SplittableRandom random = new SplittableRandom(3);
+        for (int n : new int[] {1, 15, 16, 37}) {
+            float[] a = new float[n + 2];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) random.nextDouble(-60, 5);
+            }
+            float max = 5f;
+            double expectedSum = 0;
+            float[] expected = new float[n];
+            for (int i = 0; i < n; i++) {
+                expected[i] = (float) Math.exp(a[i] - max);   // the shift in float, as attention computes it
+                expectedSum += expected[i];
+            }
+            float tail = a[n];
+            float sum = Activations.expShifted(a, n, max);
+            for (int i = 0; i < n; i++) {
+                assertEquals(expected[i], a[i], 4 * Math.ulp(expected[i]) + 1e-30f, "n " + n + " element " + i);
+            }
+            assertEquals(expectedSum, sum, 1e-6 * expectedSum, "sum, n " + n);
+            assertEquals(tail, a[n], "beyond n untouched");
+        }
+    }
 }
