@@ -2,6 +2,7 @@ package dev.conclave.training.loop;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,19 +19,54 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The GRPO loop end to end on a tiny model: a short SFT gives a policy that is sometimes right, then GRPO
  * steps sample through the serving engine, score, filter, and update; RL leaves the router biases and the
- * MTP layer untouched (spec §1.10), writes its metrics, chart and checkpoint, and resumes.
+ * MTP layer untouched (spec §1.10), writes its metrics, chart and checkpoint, and resumes; synchronously, with
+ * the sampler's log-probs as π_old, and one step off.
  */
 class GrpoLoopTest {
 
+    @TempDir
+    static Path shared;
+
+    private static TinyPolicy policy;
+
+    @BeforeAll
+    static void sft() throws Exception {
+        policy = TinyPolicy.afterSft(shared);
+    }
+
+    private static List<JsonNode> steps(Path out) throws Exception {
+        List<JsonNode> steps = new ArrayList<>();
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            JsonNode n = new ObjectMapper().readTree(line);
+            if (n.get("step").asInt() > 0) {
+                steps.add(n);
+            }
+        }
+        return steps;
+    }
+
+    private static GrpoTrainer.Summary run(Path out, GrpoTrainer.Settings settings, List<GrpoTrainer.StepEvent> events)
+            throws Exception {
+        try (Parallel parallel = Parallel.create(2)) {
+            return GrpoRun.run(new GrpoRun.Options(policy.checkpoint(), policy.tasks(), policy.tasks(), null, out, 1e-3, 0,
+                    1.0, false, false, DType.F32, settings), parallel, events::add, d -> { });
+        }
+    }
+
+    private static GrpoTrainer.Settings settings(long steps, GrpoTrainer.RolloutMode mode, boolean rolloutLogProbs) {
+        return new GrpoTrainer.Settings(steps, 4, 12, 6, true, Aggregation.TOKEN_MEAN, PolicyLoss.defaults(), 5, 0, 0,
+                null, mode, rolloutLogProbs);
+    }
+
     @Test
     void grpoStepsUpdateThePolicyAndFreezeRouterAndMtp(@TempDir Path dir) throws Exception {
-        TinyPolicy policy = TinyPolicy.afterSft(dir);
         ModelConfig c = policy.config();
         Path model = policy.checkpoint();
         Path rl = policy.tasks();
@@ -53,6 +89,15 @@ class GrpoLoopTest {
         assertEquals(3, last.get("step").asInt());
         assertTrue(last.get("kept_groups").asInt() > 0, "some groups had mixed rewards: " + last);
         assertTrue(last.has("held_out_greedy") && last.has("clip_fraction") && last.has("mean_response_tokens"));
+        for (JsonNode step : steps(out)) {
+            assertEquals(step.get("step").asInt() - 1, step.get("rollout_version").asInt(), "sync: step r samples version r - 1");
+            assertEquals(0, step.get("staleness").asInt());
+            double diff = step.get("train_rollout_logprob_abs_diff").asDouble();
+            assertTrue(diff > 0 && diff < 1e-4, "float64 trainer vs float32 sampler on the same weights: " + diff);
+            assertEquals(1.0, step.get("ratio_min").asDouble(), 0, "π_old recomputed by the trainer: ρ ≡ 1");
+            assertEquals(1.0, step.get("ratio_max").asDouble(), 0);
+        }
+        assertEquals(events.getLast().rolloutLogProbAbsDiff(), last.get("train_rollout_logprob_abs_diff").asDouble());
 
         try (Checkpoint before = Checkpoint.open(model); Checkpoint after = Checkpoint.open(s.checkpoint());
              Parallel parallel = Parallel.create(1)) {
@@ -82,5 +127,63 @@ class GrpoLoopTest {
         assertEquals(1, resumed.size(), "a second run on the same folder resumes after step 3");
         assertEquals(4, resumed.get(0).step());
         assertTrue(Files.isDirectory(out.resolve("checkpoints/checkpoint-00000004")));
+    }
+
+    @Test
+    void sampledLogProbsAsOldPolicyGiveRatiosWithinFloat32OfOne(@TempDir Path dir) throws Exception {
+        List<GrpoTrainer.StepEvent> events = new ArrayList<>();
+        run(dir, settings(2, GrpoTrainer.RolloutMode.SYNC, true), events);
+        assertEquals(2, events.size());
+        boolean kept = false;
+        for (JsonNode step : steps(dir)) {
+            if (step.get("kept_groups").asInt() == 0) {
+                continue;
+            }
+            kept = true;
+            double diff = step.get("train_rollout_logprob_abs_diff").asDouble();
+            assertTrue(diff > 0 && diff < 1e-4, "on-policy mismatch only: " + diff);
+            assertEquals(1.0, step.get("ratio_min").asDouble(), 1e-3, "ρ = π_train / π_sample on the same weights");
+            assertEquals(1.0, step.get("ratio_max").asDouble(), 1e-3);
+            assertTrue(step.get("ratio_min").asDouble() != 1.0 || step.get("ratio_max").asDouble() != 1.0,
+                    "π_old came from the sampler, not the trainer");
+            assertEquals(0.0, step.get("clip_fraction").asDouble());
+        }
+        assertTrue(kept, "some step kept a group");
+    }
+
+    @Test
+    void oneStepOffRolloutsAreOneVersionStaleAndTheRunCheckpointsAndResumes(@TempDir Path dir) throws Exception {
+        List<GrpoTrainer.StepEvent> events = new ArrayList<>();
+        GrpoTrainer.Summary s = run(dir, settings(3, GrpoTrainer.RolloutMode.ONE_STEP_OFF, true), events);
+        assertEquals(3, events.size());
+        List<JsonNode> steps = steps(dir);
+        // Step 1 has nothing to overlap with; step r's samples then come from weights v(r - 2) while the update starts at v(r - 1).
+        assertEquals(List.of(0, 0, 1), steps.stream().map(n -> n.get("rollout_version").asInt()).toList());
+        assertEquals(List.of(0, 1, 1), steps.stream().map(n -> n.get("staleness").asInt()).toList());
+        assertTrue(steps.stream().allMatch(n -> n.get("stale_samples_rejected").asInt() == 0));
+        double offPolicy = 0;
+        for (JsonNode n : steps.subList(1, 3)) {
+            if (n.get("kept_groups").asInt() > 0) {
+                offPolicy = Math.max(offPolicy, Math.max(n.get("ratio_max").asDouble() - 1, 1 - n.get("ratio_min").asDouble()));
+            }
+        }
+        assertTrue(offPolicy > 1e-3, "one update between sampling and training moves the ratio off 1: " + offPolicy);
+        assertTrue(Files.isDirectory(s.checkpoint()));
+
+        List<GrpoTrainer.StepEvent> resumed = new ArrayList<>();
+        run(dir, settings(5, GrpoTrainer.RolloutMode.ONE_STEP_OFF, true), resumed);
+        assertEquals(List.of(4L, 5L), resumed.stream().map(GrpoTrainer.StepEvent::step).toList());
+        List<JsonNode> after = steps(dir).subList(3, 5);
+        assertEquals(List.of(3, 3), after.stream().map(n -> n.get("rollout_version").asInt()).toList(),
+                "the resumed run samples its first step on the restored weights, then overlaps again");
+        assertEquals(List.of(0, 1), after.stream().map(n -> n.get("staleness").asInt()).toList());
+        assertTrue(Files.isDirectory(dir.resolve("checkpoints/checkpoint-00000005")));
+    }
+
+    @Test
+    void oneStepOffNeedsTheSampledLogProbs() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> settings(3, GrpoTrainer.RolloutMode.ONE_STEP_OFF, false));
+        assertTrue(e.getMessage().contains("behaviour policy"), e.getMessage());
     }
 }
