@@ -331,8 +331,9 @@ public final class GrpoTrainer {
         m.put("mean_response_tokens", grpo.meanLossTokens());
         m.put("policy_loss", pm.loss());
         m.put("clip_fraction", pm.clipFraction());
-        m.put("ratio_min", pm.minRatio());
-        m.put("ratio_max", pm.maxRatio());
+        // Over the kept groups' tokens; a step that kept none has no value (the log leaves NaN out).
+        m.put("ratio_min", pm.tokens() == 0 ? Double.NaN : pm.minRatio());
+        m.put("ratio_max", pm.tokens() == 0 ? Double.NaN : pm.maxRatio());
         m.put("train_rollout_logprob_abs_diff", pm.tokens() == 0 ? Double.NaN : pm.meanRolloutLogProbAbsDiff());
         m.put("entropy", pm.meanEntropy());
         m.put("rollout_version", (double) p.rollout().version());

@@ -92,6 +92,9 @@ class GrpoLoopTest {
         for (JsonNode step : steps(out)) {
             assertEquals(step.get("step").asInt() - 1, step.get("rollout_version").asInt(), "sync: step r samples version r - 1");
             assertEquals(0, step.get("staleness").asInt());
+            if (step.get("kept_groups").asInt() == 0) {
+                continue;
+            }
             double diff = step.get("train_rollout_logprob_abs_diff").asDouble();
             assertTrue(diff > 0 && diff < 1e-4, "float64 trainer vs float32 sampler on the same weights: " + diff);
             assertEquals(1.0, step.get("ratio_min").asDouble(), 0, "π_old recomputed by the trainer: ρ ≡ 1");
