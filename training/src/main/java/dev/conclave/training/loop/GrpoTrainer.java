@@ -62,7 +62,8 @@ import java.util.function.Consumer;
  * samples at the temperature in force when it starts, so a dynamic-temperature decision made at the end of step r
  * takes effect from step r + 2's rollout, one step later than in synchronous mode. Dynamic sampling (drawing
  * prompts until enough groups have mixed rewards) runs inside each rollout as before. A resumed run generates its
- * first rollout synchronously on the restored weights (the in-flight one died with the process).
+ * first rollout synchronously on the restored weights (the in-flight one died with the process). With the
+ * curriculum on, every prompt's pass@k_small is estimated before the first step (spec §1.6).
  */
 public final class GrpoTrainer {
 
@@ -196,6 +197,9 @@ public final class GrpoTrainer {
         Path last = latest.orElse(null);
         double initial = eval.greedy(model.config(), runner.params(), at.step(), parallel).accuracy();
         double accuracy = initial;
+        if (curriculum.config().enabled() && at.step() < settings.steps()) {
+            estimateDifficulty(at.step(), decisions);
+        }
         boolean overlap = settings.rolloutMode() == RolloutMode.ONE_STEP_OFF;
         ExecutorService background = overlap ? Executors.newSingleThreadExecutor(
                 Thread.ofPlatform().name("conclave-rollouts").daemon().factory()) : null;
@@ -248,6 +252,38 @@ public final class GrpoTrainer {
             }
         }
         return new Summary(settings.steps(), initial, accuracy, last);
+    }
+
+    /** Prompts per generation call of the difficulty estimate, so a large task file is not one huge batch. */
+    private static final int ESTIMATE_CHUNK = 64;
+
+    /**
+     * Spec §1.6 step 1, before the first draw: k_small samples of every prompt at the current temperature with the
+     * weights the run starts from, so the curriculum's pools exist (the rollouts then keep each prompt's estimate
+     * current). A resumed run estimates again on the restored weights.
+     */
+    private void estimateDifficulty(long version, Consumer<String> decisions) {
+        int k = curriculum.config().kSmall();
+        double tau = temperature.temperature();
+        try (Checkpoint weights = publish(version)) {
+            InProcessPipeline pipeline = InProcessPipeline.load(weights, parallel);
+            for (int from = 0; from < tasks.size(); from += ESTIMATE_CHUNK) {
+                List<RlTask> chunk = tasks.subList(from, Math.min(tasks.size(), from + ESTIMATE_CHUNK));
+                List<Rollouts.Completion> done = Rollouts.generate(pipeline, version, chunk.stream().map(this::prompt).toList(),
+                        k, tau, settings.maxNewTokens(), chat.stopIds(), -(settings.seed() * 1_000_003L + from), false);
+                for (int i = 0; i < chunk.size(); i++) {
+                    RlTask task = chunk.get(i);
+                    boolean[] correct = new boolean[k];
+                    for (int j = 0; j < k; j++) {
+                        String text = chat.text(done.get(i * k + j).tokens());
+                        correct[j] = verifiers.get(task.verifier()).score(text, task.answer()) >= 1;
+                    }
+                    curriculum.estimate(task.id(), correct);
+                }
+            }
+        }
+        decisions.accept("curriculum: pass@" + k + " of " + tasks.size() + " prompts estimated on weights v" + version
+                + " at τ " + tau + "; " + curriculum.rebuild());
     }
 
     /** An immutable float32 snapshot of the current weights (version {@code version}) for the serving path. */

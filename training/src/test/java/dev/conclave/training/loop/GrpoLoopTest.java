@@ -11,6 +11,18 @@ import dev.conclave.core.checkpoint.Checkpoint;
 import dev.conclave.core.config.ModelConfig;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.core.tensor.DType;
+import dev.conclave.text.chat.ChatTemplate;
+import dev.conclave.text.tokenizer.Tokenizer;
+import dev.conclave.training.checkpoint.HfCheckpointWriter;
+import dev.conclave.training.optim.AdamW;
+import dev.conclave.training.optim.LrSchedule;
+import dev.conclave.training.optim.Muon;
+import dev.conclave.training.optim.Optimizer;
+import dev.conclave.training.optim.OptimizerConfig;
+import dev.conclave.training.rl.Curriculum;
+import dev.conclave.training.rl.DynamicTemperature;
+import dev.conclave.training.rl.Verifiers;
+import dev.conclave.training.tasks.RlTask;
 import dev.conclave.training.Param;
 import dev.conclave.training.model.TrainableModel;
 import dev.conclave.training.rl.Aggregation;
@@ -188,5 +200,45 @@ class GrpoLoopTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> settings(3, GrpoTrainer.RolloutMode.ONE_STEP_OFF, false));
         assertTrue(e.getMessage().contains("behaviour policy"), e.getMessage());
+    }
+
+    /**
+     * The per-step sampling temperatures of a 4-step run with the curriculum on and a dynamic temperature that checks
+     * every 2 steps over a 2-step window with a slope bound no reward reaches and a tolerance of 1: its first check
+     * (after step 2) is a plateau that moves τ from 1.0 to the top of its sweep {1.0, 1.5}.
+     */
+    private static List<Double> temperatures(Path out, GrpoTrainer.RolloutMode mode) throws Exception {
+        ChatTask chat = new ChatTask(ChatTemplate.load(policy.checkpoint()),
+                Tokenizer.load(policy.checkpoint().resolve("tokenizer.json")));
+        List<RlTask> tasks = RlTask.read(policy.tasks());
+        Verifiers verifiers = Verifiers.standard();
+        Curriculum curriculum = new Curriculum(Curriculum.Config.defaults(), tasks.stream().map(RlTask::id).toList(), 5);
+        DynamicTemperature temperature = new DynamicTemperature(new DynamicTemperature.Config(true, 1.0, 0.5, 1.5, 2, 10,
+                2, 1.0));
+        OptimizerConfig oc = new OptimizerConfig(false, false, true, Muon.Settings.glm45(),
+                new AdamW.Settings(0.9, 0.98, 1e-8, 0), 1.0, LrSchedule.constant(1e-3));
+        GrpoTrainer.Settings settings = new GrpoTrainer.Settings(4, 4, 12, 6, true, Aggregation.TOKEN_MEAN,
+                PolicyLoss.defaults(), 5, 0, 0, new HfCheckpointWriter.Options(DType.F32, 5_000_000_000L, true,
+                policy.checkpoint()), mode, true);
+        List<String> decisions = new ArrayList<>();
+        try (Parallel parallel = Parallel.create(2)) {
+            TrainableModel model;
+            try (Checkpoint c = Checkpoint.open(policy.checkpoint())) {
+                model = TrainableModel.load(c, parallel);
+            }
+            new GrpoTrainer(model, new Optimizer(GrpoTrainer.rlParams(model), oc), tasks, chat, verifiers, curriculum,
+                    temperature, new HeldOutEval(tasks.subList(0, 16), chat, verifiers, 6), settings, out, parallel)
+                    .run(e -> { }, decisions::add);
+        }
+        assertTrue(decisions.stream().anyMatch(d -> d.startsWith("temperature step 2") && d.endsWith("τ 1.00 -> 1.50")),
+                decisions.toString());
+        return steps(out).stream().map(n -> n.get("temperature").asDouble()).toList();
+    }
+
+    @Test
+    void aTemperatureDecisionReachesTheOverlappedRolloutOneStepLater(@TempDir Path dir) throws Exception {
+        assertEquals(List.of(1.0, 1.0, 1.5, 1.5), temperatures(dir.resolve("sync"), GrpoTrainer.RolloutMode.SYNC));
+        // Step 3's rollout starts while step 2 updates, before step 2's decision: it still samples at 1.0.
+        assertEquals(List.of(1.0, 1.0, 1.0, 1.5), temperatures(dir.resolve("async"), GrpoTrainer.RolloutMode.ONE_STEP_OFF));
     }
 }
