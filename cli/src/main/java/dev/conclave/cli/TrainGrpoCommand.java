@@ -25,7 +25,9 @@ import picocli.CommandLine.Spec;
  * {@code conclave train grpo}: reinforcement learning with verifiable rewards on a checkpoint. Writes
  * {@code metrics.jsonl}, {@code reward.png} and checkpoints into {@code --out}; running it again resumes. With
  * {@code --cluster} the optimizer steps run through the placement's cluster: this process is the head, the routed
- * experts live on their nodes, and each step's rollouts publish the weights gathered from every owner.
+ * experts live on their nodes, and each step's rollouts publish the weights gathered from every owner. {@code --async}
+ * works the same with or without {@code --cluster}: the overlapped rollout only reads the snapshot this process
+ * published.
  */
 @Command(name = "grpo", mixinStandardHelpOptions = true,
         description = "GRPO with verifiable rewards (no KL, clip 0.2/0.28, token-mean loss, dynamic sampling).")
