@@ -25,7 +25,9 @@ import picocli.CommandLine.Spec;
  * {@code conclave train grpo}: reinforcement learning with verifiable rewards on a checkpoint. Writes
  * {@code metrics.jsonl}, {@code reward.png} and checkpoints into {@code --out}; running it again resumes. With
  * {@code --cluster} the optimizer steps run through the placement's cluster: this process is the head, the routed
- * experts live on their nodes, and each step's rollouts publish the weights gathered from every owner.
+ * experts live on their nodes, and each step's rollouts publish the weights gathered from every owner. {@code --async}
+ * works the same with or without {@code --cluster}: the overlapped rollout only reads the snapshot this process
+ * published.
  */
 @Command(name = "grpo", mixinStandardHelpOptions = true,
         description = "GRPO with verifiable rewards (no KL, clip 0.2/0.28, token-mean loss, dynamic sampling).")
@@ -98,6 +100,12 @@ final class TrainGrpoCommand implements Callable<Integer> {
     @Option(names = "--eval-every", defaultValue = "10", description = "held-out evaluation interval in steps (default ${DEFAULT-VALUE})")
     int evalEvery;
 
+    @Option(names = "--use-rollout-logprobs", description = "π_old from the sampler's recorded log-probs instead of the trainer's recomputation")
+    boolean useRolloutLogProbs;
+
+    @Option(names = "--async", description = "one-step-off rollouts: step r+1's samples are generated on another thread while step r updates (one version stale; π_old is the sampler's log-probs)")
+    boolean async;
+
     @Mixin
     TrainRunOptions run;
 
@@ -105,14 +113,16 @@ final class TrainGrpoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter w = spec.commandLine().getOut();
         GrpoTrainer.Settings settings = new GrpoTrainer.Settings(steps, prompts, maxDraws, maxNewTokens, !noStdNorm,
-                Aggregation.parse(aggregation), new PolicyLoss(epsLow, epsHigh), seed, evalEvery, run.checkpointEvery, null);
+                Aggregation.parse(aggregation), new PolicyLoss(epsLow, epsHigh), seed, evalEvery, run.checkpointEvery, null,
+                async ? GrpoTrainer.RolloutMode.ONE_STEP_OFF : GrpoTrainer.RolloutMode.SYNC, useRolloutLogProbs || async);
         GrpoRun.Options options = new GrpoRun.Options(model, tasks, heldOut, verifier, out, lr, weightDecay, temperature,
                 dynamicTemperature, curriculum, run.dtype, settings);
         GrpoTrainer.Summary s;
         try (Parallel parallel = Parallel.create(run.threadCount()); TrainingProgress progress = new TrainingProgress("GRPO", steps, run.quiet, w)) {
             s = GrpoRun.run(options, parallel, e -> progress.step(e.step(), e.totalSteps(),
-                    String.format(Locale.ROOT, "reward %.3f · kept %.2f · τ %.2f%s", e.meanReward(), e.keptFraction(),
-                            e.temperature(), e.heldOutAccuracy() == null ? ""
+                    String.format(Locale.ROOT, "reward %.3f · kept %.2f · τ %.2f · clip %.3f · |Δlogp| %.1e%s",
+                            e.meanReward(), e.keptFraction(), e.temperature(), e.clipFraction(), e.rolloutLogProbAbsDiff(),
+                            e.heldOutAccuracy() == null ? ""
                                     : String.format(Locale.ROOT, " · held-out %.3f", e.heldOutAccuracy())), true),
                     d -> {
                         w.println(d);

@@ -29,13 +29,16 @@ public final class DecodeStep {
         private final MtpStats stats;
         private final int[] drafts;
         private final double[][] q;
+        private final boolean logProbs;
         private int prefilled;
         private int remaining;
         private int pending = -1;
         private int draftCount;
         private int[] emitted = new int[0];
+        private double[] emittedLogProbs;
 
-        private Lane(Sequence sequence, int[] prompt, Sampler sampler, int budget, int maxDrafts, int vocab) {
+        private Lane(Sequence sequence, int[] prompt, Sampler sampler, int budget, int maxDrafts, int vocab,
+                     boolean logProbs) {
             this.sequence = sequence;
             this.prompt = prompt;
             this.sampler = sampler;
@@ -43,6 +46,8 @@ public final class DecodeStep {
             this.stats = new MtpStats(maxDrafts);
             this.drafts = new int[maxDrafts];
             this.q = sampler.isGreedy() ? null : new double[maxDrafts][vocab];
+            this.logProbs = logProbs;
+            this.emittedLogProbs = logProbs ? new double[0] : null;
         }
 
         public Sequence sequence() {
@@ -62,6 +67,14 @@ public final class DecodeStep {
         /** The tokens the last step emitted, in order (none while a prompt chunk is not the last). */
         public int[] emitted() {
             return emitted;
+        }
+
+        /**
+         * The log-probability each of {@link #emitted()} was sampled with ({@link Sampler#logProb} on its target
+         * row: an accepted draft is distributed as the target's sample); null unless the lane records them.
+         */
+        public double[] emittedLogProbs() {
+            return emittedLogProbs;
         }
 
         /** This lane's speculation counters so far. */
@@ -98,10 +111,15 @@ public final class DecodeStep {
 
     /** A new lane that will emit at most {@code budget} tokens after {@code prompt}. */
     public Lane lane(int[] prompt, Sampler sampler, int budget) {
+        return lane(prompt, sampler, budget, false);
+    }
+
+    /** As {@link #lane(int[], Sampler, int)}, recording each emitted token's log-prob when {@code logProbs}. */
+    public Lane lane(int[] prompt, Sampler sampler, int budget, boolean logProbs) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt needs at least one token");
         }
-        return new Lane(pipeline.newSequence(), prompt.clone(), sampler, budget, maxDrafts, vocab);
+        return new Lane(pipeline.newSequence(), prompt.clone(), sampler, budget, maxDrafts, vocab, logProbs);
     }
 
     /**
@@ -157,18 +175,29 @@ public final class DecodeStep {
                 next = new int[feed.length];
                 System.arraycopy(feed, 1, next, 0, feed.length - 1);
                 if (last) {
-                    int token = lane.sampler.sample(out.logitsOf(logitRow, vocab));
+                    float[] row = out.logitsOf(logitRow, vocab);
+                    int token = lane.sampler.sample(row);
                     next[feed.length - 1] = token;
                     emit(lane, new int[] {token});
+                    if (lane.logProbs) {
+                        lane.emittedLogProbs = new double[] {lane.sampler.logProb(row, token)};
+                    }
                 } else {
                     next[feed.length - 1] = lane.prompt[lane.prefilled];
                     lane.emitted = new int[0];
+                    if (lane.logProbs) {
+                        lane.emittedLogProbs = new double[0];
+                    }
                 }
                 keep = feed.length;
             } else {
                 int k = lane.draftCount;
                 if (k == 0) {
-                    next = new int[] {lane.sampler.sample(out.logitsOf(logitRow, vocab))};
+                    float[] row = out.logitsOf(logitRow, vocab);
+                    next = new int[] {lane.sampler.sample(row)};
+                    if (lane.logProbs) {
+                        lane.emittedLogProbs = new double[] {lane.sampler.logProb(row, next[0])};
+                    }
                 } else {
                     float[][] target = new float[k + 1][];
                     for (int j = 0; j <= k; j++) {
@@ -179,6 +208,12 @@ public final class DecodeStep {
                     lane.sequence.truncate(start + j + 1);
                     lane.sequence.mtp().truncate(start);
                     next = Arrays.copyOf(accepted, j + 1);
+                    if (lane.logProbs) {
+                        lane.emittedLogProbs = new double[j + 1];
+                        for (int i = 0; i <= j; i++) {
+                            lane.emittedLogProbs[i] = lane.sampler.logProb(target[i], next[i]);
+                        }
+                    }
                 }
                 emit(lane, next);
                 keep = next.length;

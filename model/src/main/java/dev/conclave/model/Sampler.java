@@ -95,6 +95,36 @@ public final class Sampler {
         }
     }
 
+    /**
+     * The log-probability with which {@link #sample} draws {@code token} from these logits, in float64: over the
+     * whole vocabulary (top-k off, top-p 1, as RL samples, training spec §1.1) log-softmax(z/τ)[token]; with top-k
+     * or top-p the log of its renormalised kept probability (−∞ outside the kept set); when greedy 0 for the argmax
+     * (−∞ for any other token).
+     */
+    public double logProb(float[] logits, int token) {
+        if (token < 0 || token >= logits.length) {
+            throw new IllegalArgumentException("token " + token + " outside a vocabulary of " + logits.length);
+        }
+        if (temperature == 0) {
+            return token == argmax(logits) ? 0 : Double.NEGATIVE_INFINITY;
+        }
+        if (topK == 0 && topP >= 1) {
+            double max = logits[argmax(logits)];
+            double total = 0;
+            for (float l : logits) {
+                total += Math.exp((l - max) / temperature);
+            }
+            return (logits[token] - max) / temperature - Math.log(total);
+        }
+        Kept kept = kept(logits);
+        for (int i = 0; i < kept.cut; i++) {
+            if (id(kept.order[i]) == token) {
+                return Math.log(kept.weight[i] / kept.total);
+            }
+        }
+        return Double.NEGATIVE_INFINITY;
+    }
+
     /** Draws an id from {@code weights[0, n)} (non-negative, not necessarily normalised). */
     public int draw(double[] weights, int n) {
         double total = 0;

@@ -173,4 +173,20 @@ class SamplerTest {
         int id = new Sampler(1, 1000, 1, 0).sample(LOGITS);
         assertFalse(id < 0 || id >= LOGITS.length);
     }
+
+    @Test
+    void logProbIsTheProbabilityTheSamplerDrawsWith() {
+        float[] z = {0, (float) Math.log(3), -1e4f};
+        // τ 1: p = [1/4, 3/4, ~0]; τ 2: z/2 = [0, ln √3], so p_1 = √3 / (1 + √3).
+        assertEquals(Math.log(0.75), new Sampler(1, 0, 1, 0).logProb(z, 1), 1e-7);
+        assertEquals(Math.log(0.25), new Sampler(1, 0, 1, 0).logProb(z, 0), 1e-7);
+        assertEquals(Math.log(Math.sqrt(3) / (1 + Math.sqrt(3))), new Sampler(2, 0, 1, 0).logProb(z, 1), 1e-7);
+        // τ 0.5: p = [1/10, 9/10]; top-p 0.7 keeps token 1 alone, top-k 2 keeps both (renormalised).
+        assertEquals(0, new Sampler(0.5, 0, 0.7, 0).logProb(z, 1), 1e-12);
+        assertEquals(Double.NEGATIVE_INFINITY, new Sampler(0.5, 0, 0.7, 0).logProb(z, 0));
+        assertEquals(Math.log(0.1), new Sampler(0.5, 2, 1, 0).logProb(z, 0), 1e-7);
+        assertEquals(0, Sampler.greedy().logProb(z, 1));
+        assertEquals(Double.NEGATIVE_INFINITY, Sampler.greedy().logProb(z, 2));
+        assertThrows(IllegalArgumentException.class, () -> Sampler.greedy().logProb(z, 3));
+    }
 }

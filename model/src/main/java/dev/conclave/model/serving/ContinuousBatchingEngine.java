@@ -161,7 +161,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
             Job job = waiting.poll();
             try {
                 if (decode != null) {
-                    job.lane = decode.lane(job.request.prompt(), job.sampler, job.budget);
+                    job.lane = decode.lane(job.request.prompt(), job.sampler, job.budget, job.request.logProbs());
                 } else {
                     job.sequence = pipeline.newSequence();
                 }
@@ -203,8 +203,10 @@ public final class ContinuousBatchingEngine implements TokenEngine {
             return;
         }
         for (Job job : batch) {
-            for (int token : job.lane.emitted()) {
-                if (emit(job, token)) {
+            int[] emitted = job.lane.emitted();
+            double[] logProbs = job.lane.emittedLogProbs();
+            for (int i = 0; i < emitted.length; i++) {
+                if (emit(job, emitted[i], logProbs == null ? 0 : logProbs[i])) {
                     break;
                 }
             }
@@ -249,7 +251,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
                 }
             }
             job.last = job.sampler.sample(logits[s]);
-            emit(job, job.last);
+            emit(job, job.last, job.request.logProbs() ? job.sampler.logProb(logits[s], job.last) : 0);
         }
     }
 
@@ -262,13 +264,20 @@ public final class ContinuousBatchingEngine implements TokenEngine {
         }
     }
 
-    /** Hands one verified token to the request; returns whether it ended the request (stop id or budget). */
-    private boolean emit(Job job, int token) {
+    /**
+     * Hands one verified token to the request (with its sampled log-prob if the request asked for them); returns
+     * whether it ended the request (stop id or budget).
+     */
+    private boolean emit(Job job, int token, double logProb) {
         if (job.produced == 0) {
             job.firstTokenNanos = System.nanoTime();
         }
         job.produced++;
-        job.listener.onToken(token);
+        if (job.request.logProbs()) {
+            job.listener.onToken(token, logProb);
+        } else {
+            job.listener.onToken(token);
+        }
         TokenListener.FinishReason reason = job.request.stopIds().contains(token) ? TokenListener.FinishReason.STOP
                 : job.produced >= job.budget ? TokenListener.FinishReason.LENGTH : null;
         if (reason == null) {

@@ -10,6 +10,14 @@ public interface TokenListener {
 
     void onToken(int id);
 
+    /**
+     * A token with the log-probability the sampler drew it with ({@link dev.conclave.model.Sampler#logProb}); the
+     * engine calls this instead of {@link #onToken(int)} for requests that asked for log-probs.
+     */
+    default void onToken(int id, double logProb) {
+        onToken(id);
+    }
+
     void onFinish(FinishReason reason, Usage usage);
 
     void onError(String message);

@@ -5,9 +5,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-/** Collects one request's tokens and its ending, for the engine tests. */
+/** Collects one request's tokens (and their log-probs when reported) and its ending, for the engine tests. */
 final class Collector implements TokenListener {
     final List<Integer> tokens = new CopyOnWriteArrayList<>();
+    final List<Double> logProbs = new CopyOnWriteArrayList<>();
     final CompletableFuture<FinishReason> finished = new CompletableFuture<>();
     volatile String error;
     volatile Usage usage;
@@ -15,6 +16,12 @@ final class Collector implements TokenListener {
     @Override
     public void onToken(int id) {
         tokens.add(id);
+    }
+
+    @Override
+    public void onToken(int id, double logProb) {
+        tokens.add(id);
+        logProbs.add(logProb);
     }
 
     @Override

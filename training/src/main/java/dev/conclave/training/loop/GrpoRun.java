@@ -75,7 +75,8 @@ public final class GrpoRun {
         Files.createDirectories(o.out());
         GrpoTrainer.Settings settings = new GrpoTrainer.Settings(s.steps(), s.promptsPerStep(), s.maxPromptDraws(),
                 s.maxNewTokens(), s.stdNorm(), s.aggregation(), s.loss(), s.seed(), s.evalEvery(), s.checkpointEvery(),
-                new HfCheckpointWriter.Options(o.saveDtype(), 5_000_000_000L, true, o.model()));
+                new HfCheckpointWriter.Options(o.saveDtype(), 5_000_000_000L, true, o.model()), s.rolloutMode(),
+                s.useRolloutLogProbs());
         if (launcher == null) {
             TrainableModel model;
             try (Checkpoint c = Checkpoint.open(o.model())) {

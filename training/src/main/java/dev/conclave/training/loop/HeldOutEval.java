@@ -53,7 +53,8 @@ public final class HeldOutEval {
     public Result at(ModelConfig config, List<Param> params, long version, double temperature, Parallel parallel) {
         try (Checkpoint weights = PublishedWeights.publish(config, params, version)) {
             InProcessPipeline pipeline = InProcessPipeline.load(weights, parallel);
-            return score(Rollouts.generate(pipeline, prompts, 1, temperature, maxNewTokens, chat.stopIds(), 0));
+            return score(Rollouts.generate(pipeline, version, prompts, 1, temperature, maxNewTokens, chat.stopIds(), 0,
+                    false));
         }
     }
 

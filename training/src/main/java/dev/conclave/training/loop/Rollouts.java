@@ -14,22 +14,30 @@ import java.util.concurrent.TimeUnit;
 /**
  * Generation for training through the serving path: every prompt's samples are submitted together to a
  * {@link ContinuousBatchingEngine} over the published weights, so rollouts and evaluations batch exactly as
- * served requests do.
+ * served requests do. Each completion carries the weight version that generated it and, when asked for, the
+ * log-prob the sampler drew each token with (training spec §1.1 step 2, §2.4 invariant 1).
  */
 public final class Rollouts {
 
-    /** One generated response: the prompt it answers, its tokens (the stop token included when it stopped). */
-    public record Completion(int prompt, int[] tokens, boolean stopped) {
+    /**
+     * One generated response: the prompt it answers, its tokens (the stop token included when it stopped), the
+     * sampler's log-prob of each token at the sampling temperature (null unless asked for) and the version of the
+     * weights that generated it.
+     */
+    public record Completion(int prompt, int[] tokens, double[] logProbs, boolean stopped, long version) {
     }
 
     private Rollouts() {}
 
     /**
      * {@code samples} responses to each prompt at {@code temperature} (0: greedy), at most {@code maxNewTokens}
-     * each; sample j of prompt i is seeded {@code seed + i * samples + j}. Results are grouped by prompt.
+     * each, by the weights of {@code version} loaded in {@code pipeline}; sample j of prompt i is seeded
+     * {@code seed + i * samples + j}; with {@code logProbs} each token's sampled log-prob is recorded (top-p 1,
+     * top-k off: log-softmax(z/τ) over the whole vocabulary). Results are grouped by prompt.
      */
-    public static List<Completion> generate(InProcessPipeline pipeline, List<int[]> prompts, int samples,
-                                            double temperature, int maxNewTokens, Set<Integer> stopIds, long seed) {
+    public static List<Completion> generate(InProcessPipeline pipeline, long version, List<int[]> prompts, int samples,
+                                            double temperature, int maxNewTokens, Set<Integer> stopIds, long seed,
+                                            boolean logProbs) {
         int total = prompts.size() * samples;
         long kvBudget = 1L << 40;
         try (ContinuousBatchingEngine engine = new ContinuousBatchingEngine(pipeline,
@@ -39,9 +47,9 @@ public final class Rollouts {
             for (int i = 0; i < prompts.size(); i++) {
                 for (int j = 0; j < samples; j++) {
                     int k = i * samples + j;
-                    results[k] = new Collector(done);
+                    results[k] = new Collector(done, logProbs);
                     engine.submit(new GenerationRequest(prompts.get(i), maxNewTokens, temperature, 1.0, 0, seed + k,
-                            stopIds), results[k]);
+                            stopIds, logProbs), results[k]);
                 }
             }
             try {
@@ -58,7 +66,8 @@ public final class Rollouts {
                 if (c.error != null) {
                     throw new IllegalStateException("rollout " + k + " failed: " + c.error);
                 }
-                out.add(new Completion(k / samples, c.tokens(), c.reason == TokenListener.FinishReason.STOP));
+                out.add(new Completion(k / samples, c.tokens(), c.logProbs(), c.reason == TokenListener.FinishReason.STOP,
+                        version));
             }
             return out;
         }
@@ -67,12 +76,14 @@ public final class Rollouts {
     private static final class Collector implements TokenListener {
         private final CountDownLatch done;
         private int[] ids = new int[16];
+        private double[] logProbs;
         private int count;
         private volatile FinishReason reason;
         private volatile String error;
 
-        Collector(CountDownLatch done) {
+        Collector(CountDownLatch done, boolean logProbs) {
             this.done = done;
+            this.logProbs = logProbs ? new double[16] : null;
         }
 
         @Override
@@ -81,6 +92,15 @@ public final class Rollouts {
                 ids = Arrays.copyOf(ids, 2 * count);
             }
             ids[count++] = id;
+        }
+
+        @Override
+        public void onToken(int id, double logProb) {
+            if (count == logProbs.length) {
+                logProbs = Arrays.copyOf(logProbs, 2 * count);
+            }
+            logProbs[count] = logProb;
+            onToken(id);
         }
 
         @Override
@@ -97,6 +117,10 @@ public final class Rollouts {
 
         int[] tokens() {
             return Arrays.copyOf(ids, count);
+        }
+
+        double[] logProbs() {
+            return logProbs == null ? null : Arrays.copyOf(logProbs, count);
         }
     }
 }

@@ -139,6 +139,10 @@ public final class Curriculum {
         return difficulty.get(promptId);
     }
 
+    public Config config() {
+        return config;
+    }
+
     public Stage stage() {
         return stage;
     }

@@ -2,8 +2,8 @@ package dev.conclave.training.rl;
 
 /**
  * Per-step statistics of the policy loss (training spec §1.3, §2.4, §5.7): loss, clip fraction (tokens on
- * the clipped branch), ratio range, mean |log π − log π_old| (the trainer/sampler mismatch health metric when
- * π_old comes from the sampler) and mean entropy at the sampling temperature. Micro-batches and ranks each
+ * the clipped branch), ratio range, mean |log π − log π_old|, the trainer/sampler mismatch health metric
+ * mean |log π_train − log π_sample| and mean entropy at the sampling temperature. Micro-batches and ranks each
  * fill one and {@link #merge} them.
  */
 public final class PolicyMetrics {
@@ -15,6 +15,8 @@ public final class PolicyMetrics {
     private double maxRatio = Double.NEGATIVE_INFINITY;
     private double absLogRatioSum;
     private double entropySum;
+    private long sampledTokens;
+    private double rolloutAbsDiffSum;
 
     void add(double weightedLoss, double ratio, double logRatio, boolean clipActive, double entropy) {
         tokens++;
@@ -27,6 +29,15 @@ public final class PolicyMetrics {
         entropySum += entropy;
     }
 
+    /**
+     * One token's trainer log-prob and the sampler's, for the health metric mean |log π_train − log π_sample|
+     * (training spec §2.4 invariant 3, slime's {@code train_rollout_logprob_abs_diff}).
+     */
+    public void addRolloutLogProb(double trainLogProb, double sampledLogProb) {
+        sampledTokens++;
+        rolloutAbsDiffSum += Math.abs(trainLogProb - sampledLogProb);
+    }
+
     public void merge(PolicyMetrics other) {
         tokens += other.tokens;
         clipped += other.clipped;
@@ -36,6 +47,8 @@ public final class PolicyMetrics {
         maxRatio = Math.max(maxRatio, other.maxRatio);
         absLogRatioSum += other.absLogRatioSum;
         entropySum += other.entropySum;
+        sampledTokens += other.sampledTokens;
+        rolloutAbsDiffSum += other.rolloutAbsDiffSum;
     }
 
     public long tokens() { return tokens; }
@@ -54,6 +67,9 @@ public final class PolicyMetrics {
     public double meanAbsLogRatio() { return tokens == 0 ? 0 : absLogRatioSum / tokens; }
 
     public double meanEntropy() { return tokens == 0 ? 0 : entropySum / tokens; }
+
+    /** Mean |log π_train − log π_sample| over the tokens given to {@link #addRolloutLogProb}. */
+    public double meanRolloutLogProbAbsDiff() { return sampledTokens == 0 ? 0 : rolloutAbsDiffSum / sampledTokens; }
 
     @Override
     public String toString() {

@@ -15,6 +15,7 @@ import dev.conclave.training.tasks.Split;
 import dev.conclave.training.tasks.TaskFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 6's acceptance run (training spec §6.3 A), from scratch: SFT on a teacher that drops the units
  * carry 60 % of the time (teacher accuracy ≈ 0.73) leaves the model near the teacher; GRPO with the
  * verifier's reward then lifts held-out greedy accuracy to ≥ 0.95 within 100 steps. A sign error in the
- * advantage, a ratio/temperature mismatch, a wrong loss mask or a broken filter fails it.
+ * advantage, a ratio/temperature mismatch, a wrong loss mask or a broken filter fails it. Then 25 one-step-off
+ * steps from the same SFT checkpoint (π_old the sampler's log-probs of the weights one version back) must learn
+ * too, with the clip active on some tokens.
  */
 class FlawedTeacherTest {
 
@@ -58,6 +61,15 @@ class FlawedTeacherTest {
             System.out.printf("flawed teacher: after SFT %.3f, after GRPO %.3f, %.0f s%n", afterSft,
                     rlDone.finalAccuracy(), (System.nanoTime() - start) / 1e9);
             assertTrue(rlDone.finalAccuracy() >= 0.95, "after 100 GRPO steps: " + rlDone.finalAccuracy());
+
+            List<GrpoTrainer.StepEvent> async = new ArrayList<>();
+            GrpoTrainer.Settings oneStepOff = new GrpoTrainer.Settings(25, 16, 48, 10, true, Aggregation.TOKEN_MEAN,
+                    PolicyLoss.defaults(), 1, 0, 0, null, GrpoTrainer.RolloutMode.ONE_STEP_OFF, true);
+            GrpoTrainer.Summary asyncDone = GrpoRun.run(new GrpoRun.Options(sftDone.checkpoint(), rl, heldOut, null,
+                    dir.resolve("grpo-async"), 3e-4, 0, 1.0, false, false, DType.F32, oneStepOff), parallel, async::add, d -> { });
+            System.out.printf("flawed teacher, one step off: after 25 steps %.3f%n", asyncDone.finalAccuracy());
+            assertTrue(asyncDone.finalAccuracy() >= 0.9, "after 25 one-step-off GRPO steps: " + asyncDone.finalAccuracy());
+            assertTrue(async.stream().anyMatch(e -> e.clipFraction() > 0), "stale samples put some ratios outside the clip");
         }
     }
 }

@@ -89,6 +89,40 @@ class PolicyLossTest {
     }
 
     @Test
+    void recordedOldLogProbsGiveTheHandComputedRatiosAndClips() {
+        // Two-token vocabulary, z = [0, ln 3]: at τ 1 p = [1/4, 3/4]. Three positions with the same logits and the
+        // sampler's log-probs as π_old: token 1 recorded at ln 0.5 (ρ 1.5), token 0 at ln 0.25 (ρ 1), token 0 at
+        // ln 0.4 (ρ 0.625); token-mean weight 1/3.
+        double[] logits = {0, Math.log(3), 0, Math.log(3), 0, Math.log(3)};
+        int[] ids = {1, 0, 0};
+        double[] old = {Math.log(0.5), Math.log(0.25), Math.log(0.4)};
+        boolean[] mask = {true, true, true};
+        double[] d = new double[6];
+        PolicyMetrics up = new PolicyMetrics();
+        // A = +1: ρ 1.5 > 1.28 is clipped (−1.28, no gradient); ρ 1 gives −1; ρ 0.625 is unclipped, −0.625.
+        assertEquals((-1.28 - 1 - 0.625) / 3, LOSS.sequence(logits, 2, 1.0, ids, old, mask, 1.0, 1.0 / 3, d, up), 1e-12);
+        assertEquals(1.0 / 3, up.clipFraction(), 1e-15);
+        assertEquals((1.5 + 1 + 0.625) / 3, up.meanRatio(), 1e-12);
+        assertEquals(0.625, up.minRatio(), 1e-12);
+        assertEquals(1.5, up.maxRatio(), 1e-12);
+        assertArrayEquals(new double[2], Arrays.copyOfRange(d, 0, 2), 0);
+        // ρ 0.625 at A = +1: ∂ℓ/∂z = −(w·A·ρ/τ)(onehot(0) − p) = −(0.625/3)·[3/4, −3/4].
+        assertEquals(-0.625 / 3 * 0.75, d[4], 1e-12);
+        assertEquals(0.625 / 3 * 0.75, d[5], 1e-12);
+        PolicyMetrics down = new PolicyMetrics();
+        // A = −1: ρ 1.5 is unclipped (+1.5); ρ 1 gives +1; ρ 0.625 < 0.8 is clipped (+0.8, no gradient).
+        assertEquals((1.5 + 1 + 0.8) / 3, LOSS.sequence(logits, 2, 1.0, ids, old, mask, -1.0, 1.0 / 3, d, down), 1e-12);
+        assertEquals(1.0 / 3, down.clipFraction(), 1e-15);
+        assertArrayEquals(new double[2], Arrays.copyOfRange(d, 4, 6), 0);
+        // τ 2: z/τ = [0, ln √3], p_1 = √3/(1 + √3) ≈ 0.634; recorded ln 0.5 gives ρ ≈ 1.268, just inside 1.28.
+        PolicyMetrics warm = new PolicyMetrics();
+        double rho = Math.sqrt(3) / (1 + Math.sqrt(3)) / 0.5;
+        assertEquals(-rho, LOSS.token(logits, 0, 2, 2.0, 1, Math.log(0.5), 1.0, 1.0, d, 0, warm), 1e-12);
+        assertEquals(0.0, warm.clipFraction());
+        assertEquals(rho, warm.meanRatio(), 1e-12);
+    }
+
+    @Test
     void onPolicyGradientIsReinforceWithBaseline() {
         // ρ ≡ 1: ∂L/∂z = −A/|M| · (onehot(y) − p)/τ for every loss token (spec §1.12, first case).
         SplittableRandom rng = new SplittableRandom(3);
