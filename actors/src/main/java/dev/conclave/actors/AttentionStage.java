@@ -30,6 +30,13 @@ public final class AttentionStage extends AbstractBehavior<AttentionStage.Comman
                             ActorRef<StepResult> replyTo) implements Command {
     }
 
+    /**
+     * Rolls the sequence's caches back to {@code length} positions (rejected drafts), before the step that
+     * follows. A cut the caches cannot take drops them, so that step fails naming the mismatch.
+     */
+    public record Truncate(long sequenceId, int length) implements Command {
+    }
+
     /** The sequence is finished: its caches are dropped. */
     public record Release(long sequenceId) implements Command {
     }
@@ -62,11 +69,28 @@ public final class AttentionStage extends AbstractBehavior<AttentionStage.Comman
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(RunLayers.class, this::run)
+                .onMessage(Truncate.class, this::truncate)
                 .onMessage(Release.class, r -> {
                     caches.remove(r.sequenceId());
                     return this;
                 })
                 .build();
+    }
+
+    private Behavior<Command> truncate(Truncate t) {
+        KvCache[] held = caches.get(t.sequenceId());
+        if (held == null) {
+            return this;
+        }
+        try {
+            for (KvCache cache : held) {
+                cache.truncate(t.length());
+            }
+        } catch (IllegalArgumentException e) {
+            caches.remove(t.sequenceId());
+            getContext().getLog().warn("stage {} dropped sequence {}: {}", name, t.sequenceId(), e.getMessage());
+        }
+        return this;
     }
 
     private Behavior<Command> run(RunLayers r) {
