@@ -45,17 +45,18 @@ class ClusterSpeculativeDecodingTest {
         return p;
     }
 
+    /** Node names of their own: each names its media driver's directory, which other tests' nodes must not share. */
     private static Placement placement() {
         String conf = """
                 conclave {
-                  seed-nodes = [head]
+                  seed-nodes = [mtp-head]
                   data-plane { send-timeout = 2 s, step-timeout = 10 s }
                   nodes {
-                    head { host = "127.0.0.1", pekko-port = %d, roles = [orchestrator, attention],
+                    mtp-head { host = "127.0.0.1", pekko-port = %d, roles = [orchestrator, attention],
                            attention-layers = "all", aeron-endpoint = "127.0.0.1:%d" }
-                    experts-a { host = "127.0.0.1", pekko-port = %d, roles = [experts],
+                    mtp-experts-a { host = "127.0.0.1", pekko-port = %d, roles = [experts],
                                 experts = [ { layers = "all", experts = "1/2" } ], aeron-endpoint = "127.0.0.1:%d" }
-                    experts-b { host = "127.0.0.1", pekko-port = %d, roles = [experts],
+                    mtp-experts-b { host = "127.0.0.1", pekko-port = %d, roles = [experts],
                                 experts = [ { layers = "mtp", experts = "2/2" }, { layers = "0", experts = "2/2" } ],
                                 aeron-endpoint = "127.0.0.1:%d" }
                   }
@@ -97,9 +98,9 @@ class ClusterSpeculativeDecodingTest {
         for (int r = 0; r < 3; r++) {
             sampled.add(new GenerationRequest(prompt(r + 20, 9), 20, 0.8, 0.95, 20, 100 + r, Set.of()));
         }
-        try (ConclaveNode head = ConclaveNode.start(placement, "head", model);
-             ConclaveNode a = ConclaveNode.start(placement, "experts-a", model);
-             ConclaveNode b = ConclaveNode.start(placement, "experts-b", model);
+        try (ConclaveNode head = ConclaveNode.start(placement, "mtp-head", model);
+             ConclaveNode a = ConclaveNode.start(placement, "mtp-experts-a", model);
+             ConclaveNode b = ConclaveNode.start(placement, "mtp-experts-b", model);
              ClusterClient client = ClusterClient.connect(placement);
              Checkpoint c = Checkpoint.open(model);
              Parallel p = Parallel.create(2)) {
