@@ -184,14 +184,14 @@ public final class ConclaveNode implements AutoCloseable {
                     owned.add(f.decoderLayer(l, experts));
                 }
             }
-            if (!owned.isEmpty()) {
-                stages.add(ctx.spawn(AttentionStage.create(node.name(), new LayerStack(owned, parallel)), "attention", PINNED));
-            }
-            // The MTP layer's block is a stage of its own: the main steps pass it by, MTP steps run only it.
-            if (layers.contains(mainLayers)) {
-                var block = new LayerStack(List.of(f.decoderLayer(mainLayers, experts)), parallel);
-                mtpStage = ctx.spawn(AttentionStage.create(node.name() + "/mtp", block), "attention-mtp", PINNED);
-            }
+            // The MTP layer's block joins the stage hosting it, on the same thread as its main layers: the
+            // stage's data-plane exchanges must run one at a time. Main steps pass it by.
+            LayerStack mtpBlock = layers.contains(mainLayers)
+                    ? new LayerStack(List.of(f.decoderLayer(mainLayers, experts)), parallel) : null;
+            var stage = ctx.spawn(AttentionStage.create(node.name(), new LayerStack(owned, parallel), mtpBlock), "attention",
+                    PINNED);
+            stages.add(stage);
+            mtpStage = mtpBlock == null ? null : stage;
         }
         if (node.hasRole(Role.ORCHESTRATOR)) {
             var c = resolved.model();

@@ -29,7 +29,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * continuous batching) instead opens sequences and sends whole batched {@link Step}s, sampling itself, and
  * with speculative decoding {@link MtpStep}s: the MTP layer's own weights ({@code eh_proj}, {@code enorm},
  * {@code hnorm}, {@code shared_head}) run here, its decoder block on the attention stage hosting layer
- * {@code mtp}, whose routed experts are reached over the data plane like any other layer's.
+ * {@code mtp} (beside that stage's main layers, on its thread), whose routed experts are reached over the
+ * data plane like any other layer's.
  */
 public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
 
@@ -165,7 +166,7 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
     public record Settings(int hidden, int contextLength, List<Integer> eosTokenIds, Duration stepTimeout) {
     }
 
-    /** The MTP layer's weights outside its block, and the attention stage that runs its block (layer {@code mtp}). */
+    /** The MTP layer's weights outside its block, and the attention stage that hosts its block (layer {@code mtp}). */
     public record Mtp(MtpLayer layer, ActorRef<AttentionStage.Command> stage) {
     }
 
@@ -225,7 +226,7 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
         for (ActorRef<AttentionStage.Command> s : stages) {
             s.tell(new AttentionStage.Release(sequenceId));
         }
-        if (mtp != null) {
+        if (mtp != null && !stages.contains(mtp.stage())) {
             mtp.stage().tell(new AttentionStage.Release(sequenceId));
         }
     }
@@ -367,7 +368,7 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
         for (int i = 0; i < ids.length; i++) {
             Lengths at = opened.get(ids[i]);
             if (positions[i] < (ofMtp ? at.mtp : at.main)) {
-                var truncate = new AttentionStage.Truncate(ids[i], positions[i]);
+                var truncate = new AttentionStage.Truncate(ids[i], positions[i], ofMtp);
                 for (ActorRef<AttentionStage.Command> s : ofMtp ? List.of(mtp.stage()) : stages) {
                     s.tell(truncate);
                 }
@@ -396,7 +397,7 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
 
     private void sendToStage(float[] x) {
         job.route.get(stage).tell(new AttentionStage.RunLayers(step, job.sequenceIds, stepCounts, job.positions.clone(), x,
-                stageAdapter));
+                job.request instanceof MtpStep, stageAdapter));
     }
 
     private Behavior<Command> onStage(StageAnswer answer) {

@@ -63,22 +63,22 @@ class ActorPipelineTest {
         int layers = c.config().numHiddenLayers();
         int split = layers / 2;
         List<ActorRef<AttentionStage.Command>> stages = new ArrayList<>();
+        // The second stage also hosts the MTP layer's block.
+        int mtpLayer = c.config().mtpLayerIndex();
         for (int[] range : new int[][] {{0, split}, {split, layers}}) {
             List<DecoderLayer> owned = new ArrayList<>();
             for (int l = range[0]; l < range[1]; l++) {
                 owned.add(f.decoderLayer(l, experts));
             }
-            stages.add(KIT.spawn(AttentionStage.create("stage-" + range[0], new LayerStack(owned, p)),
+            LayerStack mtp = range[1] == layers ? new LayerStack(List.of(f.decoderLayer(mtpLayer, experts)), p) : null;
+            stages.add(KIT.spawn(AttentionStage.create("stage-" + range[0], new LayerStack(owned, p), mtp),
                     "stage-" + name + "-" + range[0], DispatcherSelector.fromConfig("conclave.pinned-dispatcher")));
         }
-        int mtpLayer = c.config().mtpLayerIndex();
-        var mtpStage = KIT.spawn(AttentionStage.create("stage-mtp", new LayerStack(List.of(f.decoderLayer(mtpLayer, experts)), p)),
-                "stage-" + name + "-mtp", DispatcherSelector.fromConfig("conclave.pinned-dispatcher"));
         var settings = new Orchestrator.Settings(c.config().hiddenSize(), c.config().maxPositionEmbeddings(),
                 c.config().eosTokenIds(), Duration.ofSeconds(10));
         Embedding embedding = Embedding.load(f);
         OutputHead output = OutputHead.load(f);
-        var mtp = new Orchestrator.Mtp(MtpLayer.load(c, embedding, output), mtpStage);
+        var mtp = new Orchestrator.Mtp(MtpLayer.load(c, embedding, output), stages.getLast());
         var orchestrator = KIT.spawn(Orchestrator.create(stages, embedding, output, mtp, p, settings),
                 "orchestrator-" + name, DispatcherSelector.fromConfig("conclave.pinned-dispatcher"));
         return new Running(c, p, orchestrator, InProcessPipeline.load(c, Parallel.create(2)));
