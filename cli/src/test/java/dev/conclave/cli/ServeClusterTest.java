@@ -118,6 +118,32 @@ class ServeClusterTest {
         }
     }
 
+    /** `generate --cluster --mtp` drafts in its own process over the cluster's steps: the golden greedy ids. */
+    @Test
+    void generateDraftsThroughAClusterAndKeepsTheGreedyContinuation() throws Exception {
+        JsonNode golden = JSON.readTree(Fixtures.fixture(Fixtures.TINY_C).resolve("golden.json").toFile());
+        String node = "generate-cluster-test-" + ProcessHandle.current().pid();
+        Path conf = dir.resolve("generate.conf");
+        Files.writeString(conf, """
+                conclave {
+                  seed-nodes = [%s]
+                  nodes {
+                    %s { host = "127.0.0.1", pekko-port = %d, roles = [orchestrator, attention, experts],
+                         attention-layers = "all", experts = [ { layers = "all", experts = "all" } ] }
+                  }
+                }
+                """.formatted(node, node, Ports.freeTcp()));
+        StringBuilder prompt = new StringBuilder();
+        golden.get("tokens").forEach(t -> prompt.append(prompt.isEmpty() ? "" : ",").append(t.asInt()));
+        try (ConclaveNode cluster = ConclaveNode.start(PlacementLoader.load(conf), node, Fixtures.fixture(Fixtures.TINY_C))) {
+            CliRun run = CliRun.of("generate", "--cluster", conf.toString(), "--model", Fixtures.fixture(Fixtures.TINY_C).toString(),
+                    "--prompt-ids", prompt.toString(), "--max-tokens", "16", "--ignore-eos", "--json", "--mtp", "2");
+            assertEquals(0, run.exitCode(), run.err());
+            assertEquals(golden.get("greedy_16"), JSON.readTree(run.out()).get("ids"));
+            assertTrue(run.err().contains("tokens per step"), run.err());
+        }
+    }
+
     @Test
     void mtpThroughAClusterWithoutTheMtpLayerIsRefusedNamingIt() throws Exception {
         Path model = Files.createDirectories(dir.resolve("no-mtp"));
