@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conclave.core.checkpoint.Checkpoint;
+import dev.conclave.core.config.ModelConfig;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.core.testing.Fixtures;
-import dev.conclave.core.config.ModelConfig;
 import dev.conclave.model.InProcessPipeline;
 import dev.conclave.model.StepPipeline;
 import java.util.List;
