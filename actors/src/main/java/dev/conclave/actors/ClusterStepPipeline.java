@@ -1,14 +1,19 @@
 package dev.conclave.actors;
 
+import dev.conclave.core.batch.StepLayout;
 import dev.conclave.core.config.ModelConfig;
-import dev.conclave.model.serving.StepPipeline;
+import dev.conclave.model.StepPipeline;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * The serving engine's steps run by a cluster: each step is one round trip to the head node's orchestrator,
- * which runs the whole batch through its attention stages (and the experts over the data plane) and answers
- * with the logits of each sequence's last new row. The KV caches live on the attention nodes.
+ * The serving engine's steps run by a cluster: each main step or MTP step is one round trip to the head
+ * node's orchestrator, which runs the whole batch through its attention stages (and the experts over the
+ * data plane). The KV caches live on the attention stages; a handle keeps the lengths its caches should
+ * have, and a rollback travels with the sequence's next step as the position that step starts at.
  */
 public final class ClusterStepPipeline implements StepPipeline {
 
@@ -23,7 +28,18 @@ public final class ClusterStepPipeline implements StepPipeline {
         this.timeout = timeout;
     }
 
-    private record Remote(ClusterClient client, long id) implements SequenceHandle {
+    /** An opened sequence and the lengths its main and MTP caches have, or will have once its next step cuts them. */
+    private static final class Remote implements SequenceHandle {
+        final ClusterClient client;
+        final long id;
+        int length;
+        int mtpLength;
+
+        Remote(ClusterClient client, long id) {
+            this.client = client;
+            this.id = id;
+        }
+
         @Override
         public void release() {
             client.tell(new Orchestrator.CloseSequence(id));
@@ -31,19 +47,19 @@ public final class ClusterStepPipeline implements StepPipeline {
     }
 
     @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
     public int vocab() {
         return config.vocabSize();
     }
 
+    /** A placement hosts every layer its model has (the validator refuses any other), so the MTP layer with it. */
     @Override
-    public int context() {
-        return config.maxPositionEmbeddings();
-    }
-
-    /** The cluster's step loop runs the main layers; the MTP layer joins it only with speculative decoding. */
-    @Override
-    public long kvBytesPerToken() {
-        return StepPipeline.kvBytesPerToken(config, config.numHiddenLayers());
+    public boolean hasMtp() {
+        return config.hasMtp();
     }
 
     @Override
@@ -56,30 +72,80 @@ public final class ClusterStepPipeline implements StepPipeline {
     }
 
     @Override
-    public float[][] step(List<SequenceHandle> sequences, List<int[]> newTokens) {
+    public StepOutput step(List<? extends SequenceHandle> sequences, List<int[]> newTokens, int[] logitRows, boolean hidden) {
         int n = sequences.size();
         long[] ids = new long[n];
+        int[] positions = new int[n];
         int[] counts = new int[n];
         int total = 0;
         for (int s = 0; s < n; s++) {
-            ids[s] = ((Remote) sequences.get(s)).id();
+            Remote r = remote(sequences.get(s));
+            ids[s] = r.id;
+            positions[s] = r.length;
             counts[s] = newTokens.get(s).length;
             total += counts[s];
         }
         int[] tokens = new int[total];
-        for (int s = 0, at = 0; s < n; at += counts[s], s++) {
+        int[] selected = new int[Arrays.stream(logitRows).sum()];
+        for (int s = 0, at = 0, k = 0; s < n; at += counts[s], s++) {
             System.arraycopy(newTokens.get(s), 0, tokens, at, counts[s]);
-        }
-        return switch (client.ask(replyTo -> new Orchestrator.Step(ids, counts, tokens, replyTo), timeout)) {
-            case Orchestrator.Logits l -> {
-                float[][] rows = new float[n][l.vocab()];
-                for (int s = 0; s < n; s++) {
-                    System.arraycopy(l.logits(), s * l.vocab(), rows[s], 0, l.vocab());
-                }
-                yield rows;
+            for (int r = at + counts[s] - logitRows[s]; r < at + counts[s]; r++) {
+                selected[k++] = r;
             }
-            case Orchestrator.Failed f -> throw new IllegalStateException(f.reason());
-            case Orchestrator.Result other -> throw new IllegalStateException("unexpected answer " + other);
-        };
+        }
+        var stepped = ask(Orchestrator.Stepped.class,
+                replyTo -> new Orchestrator.Step(ids, positions, counts, tokens, logitRows.clone(), hidden, replyTo));
+        for (int s = 0; s < n; s++) {
+            remote(sequences.get(s)).length += counts[s];
+        }
+        return new StepOutput(StepLayout.of(counts, positions), stepped.hidden(), selected, stepped.logits());
+    }
+
+    @Override
+    public MtpOutput mtp(List<? extends SequenceHandle> sequences, int[] counts, float[] h, int[] nextTokens, int[] selected) {
+        int n = sequences.size();
+        long[] ids = new long[n];
+        int[] positions = new int[n];
+        for (int s = 0; s < n; s++) {
+            Remote r = remote(sequences.get(s));
+            ids[s] = r.id;
+            positions[s] = r.mtpLength;
+        }
+        var drafted = ask(Orchestrator.Drafted.class, replyTo -> new Orchestrator.MtpStep(ids, positions, counts.clone(),
+                h, nextTokens.clone(), selected.clone(), replyTo));
+        for (int s = 0; s < n; s++) {
+            remote(sequences.get(s)).mtpLength += counts[s];
+        }
+        return new MtpOutput(drafted.logits(), drafted.normed());
+    }
+
+    @Override
+    public void truncate(SequenceHandle sequence, int length, int mtpLength) {
+        Remote r = remote(sequence);
+        if (length < 0 || length > r.length || mtpLength < 0 || mtpLength > r.mtpLength) {
+            throw new IllegalArgumentException("cannot roll sequence " + r.id + " back from " + r.length + " positions (MTP "
+                    + r.mtpLength + ") to " + length + " (MTP " + mtpLength + ")");
+        }
+        r.length = length;
+        r.mtpLength = mtpLength;
+    }
+
+    private <T extends Orchestrator.Result> T ask(Class<T> answer,
+                                                   Function<ActorRef<Orchestrator.Result>, Orchestrator.Command> request) {
+        Orchestrator.Result result = client.ask(request, timeout);
+        if (answer.isInstance(result)) {
+            return answer.cast(result);
+        }
+        if (result instanceof Orchestrator.Failed f) {
+            throw new IllegalStateException(f.reason());
+        }
+        throw new IllegalStateException("unexpected answer " + result);
+    }
+
+    private static Remote remote(SequenceHandle handle) {
+        if (!(handle instanceof Remote r)) {
+            throw new IllegalArgumentException("not a sequence of this cluster: " + handle);
+        }
+        return r;
     }
 }

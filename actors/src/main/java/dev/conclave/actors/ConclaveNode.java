@@ -12,6 +12,7 @@ import dev.conclave.experts.ExpertShard;
 import dev.conclave.model.DecoderLayer;
 import dev.conclave.model.Embedding;
 import dev.conclave.model.LayerStack;
+import dev.conclave.model.MtpLayer;
 import dev.conclave.model.OutputHead;
 import dev.conclave.model.StageFactory;
 import dev.conclave.placement.IntSet;
@@ -172,24 +173,35 @@ public final class ConclaveNode implements AutoCloseable {
         ExpertDispatcher dispatcher = new ExpertDispatcher(plane, RowsMessage.RowType.F32,
                 resolved.placement().dataPlane().stepTimeout());
         List<ActorRef<AttentionStage.Command>> stages = new ArrayList<>();
+        ActorRef<AttentionStage.Command> mtpStage = null;
         IntSet layers = resolved.attentionLayers(node.name());
         int mainLayers = resolved.model().numHiddenLayers();
         if (node.hasRole(Role.ATTENTION) && !layers.isEmpty()) {
             var experts = new AeronExperts(shard, dispatcher, routes, resolved.model().hiddenSize());
             List<DecoderLayer> owned = new ArrayList<>();
-            // The MTP layer's stage joins the step loop with speculative decoding; this loop runs the main layers.
             for (int l : layers.toArray()) {
                 if (l < mainLayers) {
                     owned.add(f.decoderLayer(l, experts));
                 }
             }
-            stages.add(ctx.spawn(AttentionStage.create(node.name(), new LayerStack(owned, parallel)), "attention", PINNED));
+            // The MTP layer's block joins the stage hosting it, on the same thread as its main layers: the
+            // stage's data-plane exchanges must run one at a time. Main steps pass it by.
+            LayerStack mtpBlock = layers.contains(mainLayers)
+                    ? new LayerStack(List.of(f.decoderLayer(mainLayers, experts)), parallel) : null;
+            var stage = ctx.spawn(AttentionStage.create(node.name(), new LayerStack(owned, parallel), mtpBlock), "attention",
+                    PINNED);
+            stages.add(stage);
+            mtpStage = mtpBlock == null ? null : stage;
         }
         if (node.hasRole(Role.ORCHESTRATOR)) {
             var c = resolved.model();
             var settings = new Orchestrator.Settings(c.hiddenSize(), c.maxPositionEmbeddings(), c.eosTokenIds(),
                     resolved.placement().dataPlane().stepTimeout().multipliedBy(mainLayers + 1));
-            ctx.spawn(Orchestrator.create(stages, Embedding.load(f), OutputHead.load(f), parallel, settings),
+            Embedding embedding = Embedding.load(f);
+            OutputHead output = OutputHead.load(f);
+            Orchestrator.Mtp mtp = mtpStage == null ? null
+                    : new Orchestrator.Mtp(MtpLayer.load(checkpoint, embedding, output), mtpStage);
+            ctx.spawn(Orchestrator.create(stages, embedding, output, mtp, parallel, settings),
                     ORCHESTRATOR_PATH.substring("/user/".length()), PINNED);
         }
         ctx.spawn(NodeAgent.create(node.name(), resolved), AGENT_PATH.substring("/user/".length()));

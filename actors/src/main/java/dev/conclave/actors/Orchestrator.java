@@ -3,6 +3,7 @@ package dev.conclave.actors;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.model.ContextBudget;
 import dev.conclave.model.Embedding;
+import dev.conclave.model.MtpLayer;
 import dev.conclave.model.OutputHead;
 import dev.conclave.model.Sampler;
 import java.time.Duration;
@@ -25,7 +26,11 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 /**
  * Owns requests and sequences and runs the step loop: embed → each attention stage in layer order →
  * final norm → lm_head → sampling. Requests run one at a time. A scheduler outside (the serving engine's
- * continuous batching) instead opens sequences and sends whole batched {@link Step}s, sampling itself.
+ * continuous batching) instead opens sequences and sends whole batched {@link Step}s, sampling itself, and
+ * with speculative decoding {@link MtpStep}s: the MTP layer's own weights ({@code eh_proj}, {@code enorm},
+ * {@code hnorm}, {@code shared_head}) run here, its decoder block on the attention stage hosting layer
+ * {@code mtp} (beside that stage's main layers, on its thread), whose routed experts are reached over the
+ * data plane like any other layer's.
  */
 public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
 
@@ -46,11 +51,24 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
     }
 
     /**
-     * One batched forward step over opened sequences: sequence {@code sequenceIds[s]} appends the next
-     * {@code counts[s]} of {@code tokens}. Answered with {@link Logits} of each sequence's last new row,
-     * [sequences, vocab]; after a failure the batch's sequences cannot continue.
+     * One batched forward step over opened sequences: sequence {@code sequenceIds[s]} puts the next
+     * {@code counts[s]} of {@code tokens} at positions {@code positions[s]} on, and its last {@code logitRows[s]}
+     * new rows get logits. A position behind the sequence's length first rolls every stage's main caches
+     * back to it (rejected drafts). Answered with {@link Stepped}; after a failure the batch's sequences
+     * cannot continue.
      */
-    public record Step(long[] sequenceIds, int[] counts, int[] tokens, ActorRef<Result> replyTo) implements Command {
+    public record Step(long[] sequenceIds, int[] positions, int[] counts, int[] tokens, int[] logitRows,
+                       boolean withHidden, ActorRef<Result> replyTo) implements Command {
+    }
+
+    /**
+     * The MTP layer over opened sequences: sequence {@code sequenceIds[s]} brings {@code counts[s]} rows at
+     * MTP positions {@code positions[s]} on (a position behind its MTP cache rolls that cache back first);
+     * row r pairs {@code hidden[r]} ([rows, hidden]) with {@code nextTokens[r]}. Answered with {@link Drafted}
+     * for rows {@code selected}.
+     */
+    public record MtpStep(long[] sequenceIds, int[] positions, int[] counts, float[] hidden, int[] nextTokens,
+                          int[] selected, ActorRef<Result> replyTo) implements Command {
     }
 
     /** The sequence is finished: every stage drops its caches. */
@@ -70,6 +88,17 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
     public record Logits(int vocab, float[] logits) implements Result {
     }
 
+    /**
+     * A {@link Step}'s logits [logit rows, vocab], each sequence's in row order, and, when asked for, every
+     * row's final-normed hidden state [rows, hidden] (else empty).
+     */
+    public record Stepped(int vocab, float[] logits, float[] hidden) implements Result {
+    }
+
+    /** An {@link MtpStep}'s draft logits [selected, vocab] and {@code shared_head.norm} outputs [selected, hidden]. */
+    public record Drafted(int vocab, float[] logits, float[] normed) implements Result {
+    }
+
     public record Failed(String reason) implements Result {
     }
 
@@ -79,47 +108,45 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
     private record StepTimedOut(long step) implements Command {
     }
 
+    /** An opened sequence's cache lengths, as every stage holds them: the main layers' and the MTP layer's. */
+    private static final class Lengths {
+        int main;
+        int mtp;
+    }
+
     /**
-     * A request in flight: its sequences with their positions and, for a generation, what has been generated
-     * so far. A generation or logits request owns its one sequence; a {@link Step} borrows opened ones.
+     * A request in flight: its sequences with their positions, the stages its steps run through and, for a
+     * generation, what has been generated so far. A generation or logits request owns its one sequence; a
+     * {@link Step} or {@link MtpStep} borrows opened ones.
      */
     private static final class Job {
         final Command request;
         final long[] sequenceIds;
         final int[] positions;
-        final int[] prompt;
+        final List<ActorRef<AttentionStage.Command>> route;
         final int maxTokens;
         final Sampler sampler;
         final Set<Integer> stops;
         final int[] out;
         int produced;
 
-        Job(Command request, long sequenceId, int[] prompt, int maxTokens, Sampler sampler, Set<Integer> stops) {
+        Job(Command request, long[] sequenceIds, int[] positions, List<ActorRef<AttentionStage.Command>> route,
+            int maxTokens, Sampler sampler, Set<Integer> stops) {
             this.request = request;
-            this.sequenceIds = new long[] {sequenceId};
-            this.positions = new int[1];
-            this.prompt = prompt;
+            this.sequenceIds = sequenceIds;
+            this.positions = positions;
+            this.route = route;
             this.maxTokens = maxTokens;
             this.sampler = sampler;
             this.stops = stops;
             this.out = new int[maxTokens];
-        }
-
-        Job(Step step, int[] positions) {
-            this.request = step;
-            this.sequenceIds = step.sequenceIds();
-            this.positions = positions;
-            this.prompt = step.tokens();
-            this.maxTokens = 0;
-            this.sampler = null;
-            this.stops = Set.of();
-            this.out = new int[0];
         }
     }
 
     private final List<ActorRef<AttentionStage.Command>> stages;
     private final Embedding embedding;
     private final OutputHead output;
+    private final Mtp mtp;
     private final Parallel parallel;
     private final int hidden;
     private final int contextLength;
@@ -128,33 +155,37 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
     private final ActorRef<AttentionStage.StepResult> stageAdapter;
     private final TimerScheduler<Command> timers;
     private final Queue<Command> waiting = new ArrayDeque<>();
-    /** Positions of the sequences opened for {@link Step}s. */
-    private final Map<Long, Integer> opened = new HashMap<>();
+    private final Map<Long, Lengths> opened = new HashMap<>();
 
     private Job job;
     private long nextSequence = 1;
     private long step;
     private int stage;
-    private int[] stepTokens;
     private int[] stepCounts;
 
     public record Settings(int hidden, int contextLength, List<Integer> eosTokenIds, Duration stepTimeout) {
     }
 
+    /** The MTP layer's weights outside its block, and the attention stage that hosts its block (layer {@code mtp}). */
+    public record Mtp(MtpLayer layer, ActorRef<AttentionStage.Command> stage) {
+    }
+
+    /** {@code mtp} is null when the model has no MTP layer: {@link MtpStep}s then fail. */
     public static Behavior<Command> create(List<ActorRef<AttentionStage.Command>> stages, Embedding embedding,
-                                           OutputHead output, Parallel parallel, Settings settings) {
+                                           OutputHead output, Mtp mtp, Parallel parallel, Settings settings) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-                new Orchestrator(ctx, timers, stages, embedding, output, parallel, settings)));
+                new Orchestrator(ctx, timers, stages, embedding, output, mtp, parallel, settings)));
     }
 
     private Orchestrator(ActorContext<Command> context, TimerScheduler<Command> timers,
                          List<ActorRef<AttentionStage.Command>> stages, Embedding embedding, OutputHead output,
-                         Parallel parallel, Settings settings) {
+                         Mtp mtp, Parallel parallel, Settings settings) {
         super(context);
         this.timers = timers;
         this.stages = List.copyOf(stages);
         this.embedding = embedding;
         this.output = output;
+        this.mtp = mtp;
         this.parallel = parallel;
         this.hidden = settings.hidden();
         this.contextLength = settings.contextLength();
@@ -169,6 +200,7 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
                 .onMessage(Generate.class, this::enqueue)
                 .onMessage(ComputeLogits.class, this::enqueue)
                 .onMessage(Step.class, this::enqueue)
+                .onMessage(MtpStep.class, this::enqueue)
                 .onMessage(OpenSequence.class, this::open)
                 .onMessage(CloseSequence.class, this::close)
                 .onMessage(StageAnswer.class, this::onStage)
@@ -178,18 +210,25 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
 
     private Behavior<Command> open(OpenSequence request) {
         long id = nextSequence++;
-        opened.put(id, 0);
+        opened.put(id, new Lengths());
         request.replyTo().tell(new SequenceOpened(id));
         return this;
     }
 
     private Behavior<Command> close(CloseSequence request) {
         if (opened.remove(request.sequenceId()) != null) {
-            for (ActorRef<AttentionStage.Command> s : stages) {
-                s.tell(new AttentionStage.Release(request.sequenceId()));
-            }
+            release(request.sequenceId());
         }
         return this;
+    }
+
+    private void release(long sequenceId) {
+        for (ActorRef<AttentionStage.Command> s : stages) {
+            s.tell(new AttentionStage.Release(sequenceId));
+        }
+        if (mtp != null && !stages.contains(mtp.stage())) {
+            mtp.stage().tell(new AttentionStage.Release(sequenceId));
+        }
     }
 
     private Behavior<Command> enqueue(Command request) {
@@ -205,7 +244,17 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
             Command request = waiting.poll();
             try {
                 job = jobFor(request);
-                startStep(job.prompt, job.request instanceof Step step ? step.counts() : new int[] {job.prompt.length});
+                switch (request) {
+                    case Generate g -> startStep(embed(g.prompt()), new int[] {g.prompt().length});
+                    case ComputeLogits l -> startStep(embed(l.tokens()), new int[] {l.tokens().length});
+                    case Step s -> startStep(embed(s.tokens()), s.counts());
+                    case MtpStep m -> {
+                        float[] x = new float[m.nextTokens().length * hidden];
+                        mtp.layer().input(m.hidden(), m.nextTokens(), m.nextTokens().length, x, parallel);
+                        startStep(x, m.counts());
+                    }
+                    default -> throw new IllegalStateException("not a request: " + request);
+                }
             } catch (RuntimeException e) {
                 replyTo(request).tell(new Failed(e.getMessage()));
                 job = null;
@@ -220,11 +269,23 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
                     throw new IllegalArgumentException("maxTokens must be >= 1, got " + g.maxTokens());
                 }
                 int budget = ContextBudget.tokens(validPrompt(g.prompt()).length, g.maxTokens(), contextLength);
-                yield new Job(g, nextSequence++, g.prompt(), budget,
+                yield new Job(g, new long[] {nextSequence++}, new int[1], stages, budget,
                         new Sampler(g.temperature(), g.topK(), g.topP(), g.seed()), g.ignoreEos() ? Set.of() : eos);
             }
-            case ComputeLogits l -> new Job(l, nextSequence++, validPrompt(l.tokens()), 0, null, Set.of());
-            case Step s -> new Job(s, validStep(s));
+            case ComputeLogits l -> {
+                validPrompt(l.tokens());
+                yield new Job(l, new long[] {nextSequence++}, new int[1], stages, 0, null, Set.of());
+            }
+            case Step s -> {
+                validStep(s);
+                rollBack(s.sequenceIds(), s.positions(), false);
+                yield new Job(s, s.sequenceIds(), s.positions().clone(), stages, 0, null, Set.of());
+            }
+            case MtpStep m -> {
+                validMtpStep(m);
+                rollBack(m.sequenceIds(), m.positions(), true);
+                yield new Job(m, m.sequenceIds(), m.positions().clone(), List.of(mtp.stage()), 0, null, Set.of());
+            }
             default -> throw new IllegalStateException("not a request: " + request);
         };
     }
@@ -237,45 +298,106 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
         return prompt;
     }
 
-    /** The opened sequences' current positions; refuses unknown sequences and steps past the context. */
-    private int[] validStep(Step s) {
+    /** Refuses a step over unknown sequences, positions the caches cannot start at, or past the context. */
+    private void validStep(Step s) {
         int n = s.sequenceIds().length;
-        if (n == 0 || s.counts().length != n || Arrays.stream(s.counts()).sum() != s.tokens().length) {
-            throw new IllegalArgumentException("a step needs one token count per sequence (" + n + " sequences, "
-                    + s.counts().length + " counts) adding up to its " + s.tokens().length + " tokens");
+        if (n == 0 || s.counts().length != n || s.positions().length != n || s.logitRows().length != n
+                || Arrays.stream(s.counts()).sum() != s.tokens().length) {
+            throw new IllegalArgumentException("a step needs one position, token count and logit-row count per sequence ("
+                    + n + " sequences, " + s.positions().length + " positions, " + s.counts().length + " counts, "
+                    + s.logitRows().length + " logit-row counts), the counts adding up to its " + s.tokens().length + " tokens");
         }
-        int[] positions = new int[n];
         for (int i = 0; i < n; i++) {
-            Integer at = opened.get(s.sequenceIds()[i]);
-            if (at == null) {
-                throw new IllegalArgumentException("sequence " + s.sequenceIds()[i] + " is not open");
+            validPositions(s.sequenceIds()[i], s.positions()[i], s.counts()[i], false);
+            if (s.logitRows()[i] < 0 || s.logitRows()[i] > s.counts()[i]) {
+                throw new IllegalArgumentException("sequence " + s.sequenceIds()[i] + " asks logits for " + s.logitRows()[i]
+                        + " rows of its " + s.counts()[i] + " new tokens");
             }
-            if (s.counts()[i] < 1) {
-                throw new IllegalArgumentException("sequence " + s.sequenceIds()[i] + " brings no tokens");
-            }
-            if (at + s.counts()[i] > contextLength) {
-                throw new IllegalArgumentException("sequence " + s.sequenceIds()[i] + " would reach "
-                        + (at + s.counts()[i]) + " positions, beyond the context of " + contextLength);
-            }
-            positions[i] = at;
         }
-        return positions;
     }
 
-    private void startStep(int[] tokens, int[] counts) {
-        step++;
-        stage = 0;
-        stepTokens = tokens;
-        stepCounts = counts;
+    private void validMtpStep(MtpStep m) {
+        if (mtp == null) {
+            throw new IllegalArgumentException("this cluster serves no MTP layer: its checkpoint has none"
+                    + " (num_nextn_predict_layers 0), so it cannot draft");
+        }
+        int n = m.sequenceIds().length;
+        int rows = m.nextTokens().length;
+        if (n == 0 || m.counts().length != n || m.positions().length != n || Arrays.stream(m.counts()).sum() != rows
+                || m.hidden().length != rows * hidden) {
+            throw new IllegalArgumentException("an MTP step needs one position and row count per sequence (" + n
+                    + " sequences, " + m.positions().length + " positions, " + m.counts().length + " counts) adding up to its "
+                    + rows + " next tokens, and " + rows + " hidden rows of " + hidden + " (got " + m.hidden().length + " floats)");
+        }
+        for (int i = 0; i < n; i++) {
+            validPositions(m.sequenceIds()[i], m.positions()[i], m.counts()[i], true);
+        }
+        for (int r : m.selected()) {
+            if (r < 0 || r >= rows) {
+                throw new IllegalArgumentException("an MTP step selects row " + r + " of its " + rows + " rows");
+            }
+        }
+    }
+
+    /** Refuses {@code count} new rows at {@code position} of the sequence's (MTP) caches unless they can go there. */
+    private void validPositions(long id, int position, int count, boolean ofMtp) {
+        Lengths at = opened.get(id);
+        if (at == null) {
+            throw new IllegalArgumentException("sequence " + id + " is not open");
+        }
+        if (count < 1) {
+            throw new IllegalArgumentException("sequence " + id + " brings no tokens");
+        }
+        int length = ofMtp ? at.mtp : at.main;
+        String caches = ofMtp ? "its MTP cache" : "its caches";
+        if (position < 0 || position > length) {
+            throw new IllegalArgumentException("sequence " + id + ": " + caches + " hold " + length
+                    + " positions, so a step cannot start at position " + position);
+        }
+        if (position + count > contextLength) {
+            throw new IllegalArgumentException("sequence " + id + " would reach " + (position + count)
+                    + " positions, beyond the context of " + contextLength);
+        }
+    }
+
+    /**
+     * Cuts the caches of every sequence whose step starts before its length back to that position, on every
+     * stage that holds them; each stage reads the cut before the step that follows it (one sender, in order).
+     */
+    private void rollBack(long[] ids, int[] positions, boolean ofMtp) {
+        for (int i = 0; i < ids.length; i++) {
+            Lengths at = opened.get(ids[i]);
+            if (positions[i] < (ofMtp ? at.mtp : at.main)) {
+                var truncate = new AttentionStage.Truncate(ids[i], positions[i], ofMtp);
+                for (ActorRef<AttentionStage.Command> s : ofMtp ? List.of(mtp.stage()) : stages) {
+                    s.tell(truncate);
+                }
+                if (ofMtp) {
+                    at.mtp = positions[i];
+                } else {
+                    at.main = positions[i];
+                }
+            }
+        }
+    }
+
+    private float[] embed(int[] tokens) {
         float[] x = new float[tokens.length * hidden];
         embedding.lookup(tokens, x);
+        return x;
+    }
+
+    private void startStep(float[] x, int[] counts) {
+        step++;
+        stage = 0;
+        stepCounts = counts;
         timers.startSingleTimer("step", new StepTimedOut(step), stepTimeout);
         sendToStage(x);
     }
 
     private void sendToStage(float[] x) {
-        stages.get(stage).tell(new AttentionStage.RunLayers(step, job.sequenceIds, stepCounts, job.positions.clone(), x,
-                stageAdapter));
+        job.route.get(stage).tell(new AttentionStage.RunLayers(step, job.sequenceIds, stepCounts, job.positions.clone(), x,
+                job.request instanceof MtpStep, stageAdapter));
     }
 
     private Behavior<Command> onStage(StageAnswer answer) {
@@ -287,11 +409,15 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
             case AttentionStage.LayersFailed f -> fail(f.reason());
             case AttentionStage.LayersDone d -> {
                 stage++;
-                if (stage < stages.size()) {
+                if (stage < job.route.size()) {
                     sendToStage(d.hidden());
                 } else {
                     timers.cancel("step");
-                    finishStep(d.hidden());
+                    try {
+                        finishStep(d.hidden());
+                    } catch (RuntimeException e) {
+                        fail(e.getMessage());
+                    }
                 }
             }
         }
@@ -306,36 +432,53 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
     }
 
     private void finishStep(float[] x) {
-        int rows = stepTokens.length;
+        int rows = x.length / hidden;
         for (int s = 0; s < stepCounts.length; s++) {
             job.positions[s] += stepCounts[s];
         }
-        float[] h = output.normalize(x, rows);
-        int vocab = output.vocab();
-        if (job.request instanceof Step s) {
-            int[] lastRows = new int[stepCounts.length];
-            for (int i = 0, end = 0; i < stepCounts.length; i++) {
-                end += stepCounts[i];
-                lastRows[i] = end - 1;
-                opened.replace(s.sequenceIds()[i], job.positions[i]);
+        switch (job.request) {
+            case MtpStep m -> {
+                for (int i = 0; i < stepCounts.length; i++) {
+                    lengths(m.sequenceIds()[i]).mtp = job.positions[i];
+                }
+                float[] logits = mtp.layer().output(x, rows, m.selected(), parallel);
+                complete(m.replyTo(), new Drafted(mtp.layer().vocab(), logits, mtp.layer().normedRows(m.selected())));
             }
-            complete(s.replyTo(), new Logits(vocab, output.logits(h, lastRows, parallel)));
-            return;
+            case Step s -> {
+                float[] h = output.normalize(x, rows);
+                int[] selected = new int[Arrays.stream(s.logitRows()).sum()];
+                for (int i = 0, end = 0, k = 0; i < stepCounts.length; i++) {
+                    end += stepCounts[i];
+                    for (int r = end - s.logitRows()[i]; r < end; r++) {
+                        selected[k++] = r;
+                    }
+                    lengths(s.sequenceIds()[i]).main = job.positions[i];
+                }
+                complete(s.replyTo(), new Stepped(output.vocab(), output.logits(h, selected, parallel),
+                        s.withHidden() ? h : new float[0]));
+            }
+            case ComputeLogits l -> {
+                int[] all = new int[rows];
+                Arrays.setAll(all, i -> i);
+                complete(l.replyTo(), new Logits(output.vocab(), output.logits(output.normalize(x, rows), all, parallel)));
+            }
+            case Generate g -> {
+                float[] logits = output.logits(output.normalize(x, rows), new int[] {rows - 1}, parallel);
+                int token = job.sampler.sample(logits);
+                job.out[job.produced++] = token;
+                if (job.produced == job.maxTokens || job.stops.contains(token)) {
+                    complete(g.replyTo(), new Generated(Arrays.copyOf(job.out, job.produced)));
+                } else {
+                    startStep(embed(new int[] {token}), new int[] {1});
+                }
+            }
+            default -> throw new IllegalStateException("not a request: " + job.request);
         }
-        if (job.request instanceof ComputeLogits l) {
-            int[] all = new int[rows];
-            Arrays.setAll(all, i -> i);
-            complete(l.replyTo(), new Logits(vocab, output.logits(h, all, parallel)));
-            return;
-        }
-        float[] logits = output.logits(h, new int[] {rows - 1}, parallel);
-        int token = job.sampler.sample(logits);
-        job.out[job.produced++] = token;
-        if (job.produced == job.maxTokens || job.stops.contains(token)) {
-            complete(((Generate) job.request).replyTo(), new Generated(Arrays.copyOf(job.out, job.produced)));
-        } else {
-            startStep(new int[] {token}, new int[] {1});
-        }
+    }
+
+    /** An opened sequence's lengths; a sequence closed while its step ran keeps none (a scratch record). */
+    private Lengths lengths(long id) {
+        return opened.getOrDefault(id, new Lengths());
     }
 
     private void fail(String reason) {
@@ -344,10 +487,8 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
     }
 
     private void complete(ActorRef<Result> replyTo, Result result) {
-        if (!(job.request instanceof Step)) {
-            for (ActorRef<AttentionStage.Command> s : stages) {
-                s.tell(new AttentionStage.Release(job.sequenceIds[0]));
-            }
+        if (job.request instanceof Generate || job.request instanceof ComputeLogits) {
+            release(job.sequenceIds[0]);
         }
         replyTo.tell(result);
         job = null;
@@ -359,6 +500,7 @@ public final class Orchestrator extends AbstractBehavior<Orchestrator.Command> {
             case Generate g -> g.replyTo();
             case ComputeLogits l -> l.replyTo();
             case Step s -> s.replyTo();
+            case MtpStep m -> m.replyTo();
             default -> throw new IllegalStateException("not a request: " + request);
         };
     }

@@ -1,9 +1,13 @@
 package dev.conclave.cli;
 
 import dev.conclave.actors.ClusterClient;
+import dev.conclave.actors.ClusterStepPipeline;
 import dev.conclave.actors.Orchestrator;
+import dev.conclave.core.checkpoint.Checkpoint;
+import dev.conclave.core.config.ConfigLoader;
 import dev.conclave.model.Generator;
 import dev.conclave.model.MtpStats;
+import dev.conclave.model.StepPipeline;
 import dev.conclave.placement.PlacementLoader;
 import java.nio.file.Path;
 import dev.conclave.model.Sampler;
@@ -20,7 +24,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         header = "Generate token ids after a prompt, on this JVM or through a cluster.",
         description = {"Generates token ids after a prompt (temperature 0 = greedy): on this JVM with --model,",
-                "or through a running cluster's orchestrator with --cluster."})
+                "or through a running cluster's orchestrator with --cluster (with --mtp, this process drafts over the",
+                "cluster's steps and needs --model DIR for config.json)."})
 final class GenerateCommand implements Callable<Integer> {
 
     @Mixin
@@ -72,11 +77,8 @@ final class GenerateCommand implements Callable<Integer> {
         if (mtp < 0) {
             throw new IllegalArgumentException("--mtp must be >= 0, got " + mtp);
         }
-        if (mtp > 0 && cluster != null) {
-            throw new IllegalArgumentException("--mtp runs on one JVM; the cluster orchestrator does not draft yet");
-        }
         Sampler sampler = new Sampler(temperature, topK, topP, seed);
-        int[] ids = cluster != null ? viaCluster(prompt) : local(prompt, sampler);
+        int[] ids = cluster == null ? local(prompt, sampler) : mtp > 0 ? draftingViaCluster(prompt, sampler) : viaCluster(prompt);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(Json.write(Map.of("ids", ids)));
@@ -92,20 +94,35 @@ final class GenerateCommand implements Callable<Integer> {
 
     private int[] local(int[] prompt, Sampler sampler) {
         try (ModelOptions.Loaded m = model.load()) {
-            Set<Integer> stop = ignoreEos ? Set.of() : new HashSet<>(m.pipeline().config().eosTokenIds());
-            Generator generator = new Generator(m.pipeline(), mtp);
-            int[] ids = generator.generate(prompt, maxTokens, sampler, stop, t -> { });
-            if (mtp > 0) {
-                MtpStats s = generator.lastStats();
-                StringBuilder rates = new StringBuilder();
-                for (int d = 0; d < mtp; d++) {
-                    rates.append(d == 0 ? "" : ", ").append(String.format("%.3f", s.acceptanceRate(d)));
-                }
-                spec.commandLine().getErr().printf("mtp: %d verify steps, %.2f tokens per step, acceptance by draft position [%s]%n",
-                        s.steps(), s.meanTokensPerStep(), rates);
-            }
-            return ids;
+            return generate(m.pipeline(), prompt, sampler);
         }
+    }
+
+    /** The drafts and their verification run here; every step is one round trip to the cluster's orchestrator. */
+    private int[] draftingViaCluster(int[] prompt, Sampler sampler) {
+        if (model.model == null) {
+            throw new IllegalArgumentException("--cluster with --mtp needs --model DIR too: its config.json");
+        }
+        var config = ConfigLoader.load(model.model.resolve(Checkpoint.CONFIG_FILE));
+        try (ClusterClient client = ClusterClient.connect(PlacementLoader.load(cluster))) {
+            return generate(new ClusterStepPipeline(client, config, Durations.parse(timeout, "--timeout")), prompt, sampler);
+        }
+    }
+
+    private int[] generate(StepPipeline pipeline, int[] prompt, Sampler sampler) {
+        Set<Integer> stop = ignoreEos ? Set.of() : new HashSet<>(pipeline.config().eosTokenIds());
+        Generator generator = new Generator(pipeline, mtp);
+        int[] ids = generator.generate(prompt, maxTokens, sampler, stop, t -> { });
+        if (mtp > 0) {
+            MtpStats s = generator.lastStats();
+            StringBuilder rates = new StringBuilder();
+            for (int d = 0; d < mtp; d++) {
+                rates.append(d == 0 ? "" : ", ").append(String.format("%.3f", s.acceptanceRate(d)));
+            }
+            spec.commandLine().getErr().printf("mtp: %d verify steps, %.2f tokens per step, acceptance by draft position [%s]%n",
+                    s.steps(), s.meanTokensPerStep(), rates);
+        }
+        return ids;
     }
 
     private int[] viaCluster(int[] prompt) {

@@ -13,7 +13,9 @@ import dev.conclave.model.serving.ContinuousBatchingEngine;
 import dev.conclave.model.serving.TokenEngine;
 import dev.conclave.text.chat.ChatTemplate;
 import dev.conclave.text.tokenizer.Tokenizer;
+import dev.conclave.placement.Placement;
 import dev.conclave.placement.PlacementLoader;
+import dev.conclave.placement.PlacementValidator;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -111,17 +113,32 @@ final class ServeCommand implements Callable<Integer> {
         if (model.model == null) {
             throw new IllegalArgumentException("--cluster needs --model DIR too: its tokenizer, chat template and config.json");
         }
-        if (mtp > 0) {
-            throw new IllegalArgumentException("--mtp drafts on one JVM only: the cluster's orchestrator does not draft yet");
-        }
         ModelConfig c = ConfigLoader.load(model.model.resolve(Checkpoint.CONFIG_FILE));
+        Placement placement = PlacementLoader.load(cluster);
+        if (mtp > 0) {
+            requireMtpLayer(placement, c);
+        }
         Duration stepTimeout = Durations.parse(timeout, "--timeout");
-        ClusterClient client = ClusterClient.connect(PlacementLoader.load(cluster));
+        ClusterClient client = ClusterClient.connect(placement);
         try {
             return serve(client, c, new ContinuousBatchingEngine(new ClusterStepPipeline(client, c, stepTimeout), engineSettings()));
         } catch (IOException | InterruptedException | RuntimeException e) {
             client.close();
             throw e;
+        }
+    }
+
+    /**
+     * Speculative decoding through a cluster needs the MTP layer's attention and experts hosted there. A
+     * placement that fits the model hosts every layer it has (the validator says what else is wrong), so
+     * the MTP layer is missing exactly when the model has none.
+     */
+    private void requireMtpLayer(Placement placement, ModelConfig c) {
+        PlacementValidator.validate(placement, c);
+        if (!c.hasMtp()) {
+            throw new IllegalArgumentException("--mtp " + mtp + " drafts with the MTP layer (layer mtp, index "
+                    + c.mtpLayerIndex() + "), which the placement " + cluster + " does not host: "
+                    + model.model.resolve(Checkpoint.CONFIG_FILE) + " has num_nextn_predict_layers 0");
         }
     }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conclave.actors.ConclaveNode;
+import dev.conclave.core.testing.Fixtures;
 import dev.conclave.core.testing.Ports;
 import dev.conclave.placement.PlacementLoader;
 import java.net.URI;
@@ -100,14 +101,69 @@ class ServeClusterTest {
             local = chatAll("http://127.0.0.1:" + served.server().port());
         }
         List<JsonNode> clustered;
-        try (ConclaveNode cluster = ConclaveNode.start(PlacementLoader.load(conf), node, model);
-             ServeCommand.Served served = serve("--cluster", conf.toString(), "--timeout", "30s").start()) {
-            clustered = chatAll("http://127.0.0.1:" + served.server().port());
+        List<JsonNode> drafted;
+        try (ConclaveNode cluster = ConclaveNode.start(PlacementLoader.load(conf), node, model)) {
+            try (ServeCommand.Served served = serve("--cluster", conf.toString(), "--timeout", "30s").start()) {
+                clustered = chatAll("http://127.0.0.1:" + served.server().port());
+            }
+            // The MTP layer drafts through the cluster's orchestrator; verification keeps the greedy output.
+            try (ServeCommand.Served served = serve("--cluster", conf.toString(), "--timeout", "30s", "--mtp", "2").start()) {
+                drafted = chatAll("http://127.0.0.1:" + served.server().port());
+            }
         }
         for (int i = 0; i < REQUESTS; i++) {
             assertEquals(local.get(i), clustered.get(i), "request " + i);
+            assertEquals(local.get(i), drafted.get(i), "request " + i + " with MTP drafts");
             assertTrue(local.get(i).get("usage").get("completion_tokens").asInt() > 0, "request " + i);
         }
+    }
+
+    /** `generate --cluster --mtp` drafts in its own process over the cluster's steps: the golden greedy ids. */
+    @Test
+    void generateDraftsThroughAClusterAndKeepsTheGreedyContinuation() throws Exception {
+        JsonNode golden = JSON.readTree(Fixtures.fixture(Fixtures.TINY_C).resolve("golden.json").toFile());
+        String node = "generate-cluster-test-" + ProcessHandle.current().pid();
+        Path conf = dir.resolve("generate.conf");
+        Files.writeString(conf, """
+                conclave {
+                  seed-nodes = [%s]
+                  nodes {
+                    %s { host = "127.0.0.1", pekko-port = %d, roles = [orchestrator, attention, experts],
+                         attention-layers = "all", experts = [ { layers = "all", experts = "all" } ] }
+                  }
+                }
+                """.formatted(node, node, Ports.freeTcp()));
+        StringBuilder prompt = new StringBuilder();
+        golden.get("tokens").forEach(t -> prompt.append(prompt.isEmpty() ? "" : ",").append(t.asInt()));
+        try (ConclaveNode cluster = ConclaveNode.start(PlacementLoader.load(conf), node, Fixtures.fixture(Fixtures.TINY_C))) {
+            CliRun run = CliRun.of("generate", "--cluster", conf.toString(), "--model", Fixtures.fixture(Fixtures.TINY_C).toString(),
+                    "--prompt-ids", prompt.toString(), "--max-tokens", "16", "--ignore-eos", "--json", "--mtp", "2");
+            assertEquals(0, run.exitCode(), run.err());
+            assertEquals(golden.get("greedy_16"), JSON.readTree(run.out()).get("ids"));
+            assertTrue(run.err().contains("tokens per step"), run.err());
+        }
+    }
+
+    @Test
+    void mtpThroughAClusterWithoutTheMtpLayerIsRefusedNamingIt() throws Exception {
+        Path model = Files.createDirectories(dir.resolve("no-mtp"));
+        String config = Files.readString(Fixtures.fixture(Fixtures.TINY_C).resolve("config.json"));
+        Files.writeString(model.resolve("config.json"), config.replaceAll("\"num_nextn_predict_layers\"\\s*:\\s*1",
+                "\"num_nextn_predict_layers\": 0"));
+        Path conf = dir.resolve("cluster.conf");
+        Files.writeString(conf, """
+                conclave {
+                  seed-nodes = [head]
+                  nodes {
+                    head { host = "127.0.0.1", pekko-port = %d, roles = [orchestrator, attention, experts],
+                           attention-layers = "all", experts = [ { layers = "all", experts = "all" } ] }
+                  }
+                }
+                """.formatted(Ports.freeTcp()));
+        CliRun run = CliRun.of("serve", "--cluster", conf.toString(), "--model", model.toString(), "--mtp", "1");
+        assertTrue(run.exitCode() != 0, run.out());
+        assertTrue(run.err().contains("the MTP layer (layer mtp, index 3), which the placement " + conf + " does not host")
+                && run.err().contains("num_nextn_predict_layers 0"), run.err());
     }
 
     @Test

@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * One generation step over many sequences ({@link Lane}s), with or without speculative decoding by the MTP
- * layer (spec §5.4), shared by {@link Generator} and the batching engine.
+ * layer (spec §5.4), shared by {@link Generator} and the batching engine, over any {@link StepPipeline}: the
+ * model in this JVM or a cluster's stages.
  *
  * <p>A lane still reading its prompt feeds a chunk of it; a decoding lane feeds its pending token (emitted,
  * not yet in the caches) followed by its drafts, and the main model verifies them all in the same batched
@@ -23,7 +24,7 @@ public final class DecodeStep {
 
     /** One sequence's generation state between steps. */
     public static final class Lane {
-        private final Sequence sequence;
+        private final StepPipeline.SequenceHandle sequence;
         private final int[] prompt;
         private final Sampler sampler;
         private final MtpStats stats;
@@ -37,8 +38,8 @@ public final class DecodeStep {
         private int[] emitted = new int[0];
         private double[] emittedLogProbs;
 
-        private Lane(Sequence sequence, int[] prompt, Sampler sampler, int budget, int maxDrafts, int vocab,
-                     boolean logProbs) {
+        private Lane(StepPipeline.SequenceHandle sequence, int[] prompt, Sampler sampler, int budget, int maxDrafts,
+                     int vocab, boolean logProbs) {
             this.sequence = sequence;
             this.prompt = prompt;
             this.sampler = sampler;
@@ -50,7 +51,7 @@ public final class DecodeStep {
             this.emittedLogProbs = logProbs ? new double[0] : null;
         }
 
-        public Sequence sequence() {
+        public StepPipeline.SequenceHandle sequence() {
             return sequence;
         }
 
@@ -83,14 +84,14 @@ public final class DecodeStep {
         }
     }
 
-    private final InProcessPipeline pipeline;
+    private final StepPipeline pipeline;
     private final int maxDrafts;
     private final int vocab;
     private final double[] p;
     private final int[] accepted;
 
     /** {@code drafts} chained MTP drafts per step; 0 decodes one token per step. */
-    public DecodeStep(InProcessPipeline pipeline, int drafts) {
+    public DecodeStep(StepPipeline pipeline, int drafts) {
         if (drafts < 0) {
             throw new IllegalArgumentException("the number of MTP drafts must be >= 0, got " + drafts);
         }
@@ -129,7 +130,7 @@ public final class DecodeStep {
      */
     public void run(List<Lane> lanes, int[] chunks) {
         int n = lanes.size();
-        List<Sequence> sequences = new ArrayList<>(n);
+        List<StepPipeline.SequenceHandle> sequences = new ArrayList<>(n);
         List<int[]> tokens = new ArrayList<>(n);
         int[] logitRows = new int[n];
         for (int s = 0; s < n; s++) {
@@ -155,7 +156,7 @@ public final class DecodeStep {
             sequences.add(lane.sequence);
             tokens.add(feed);
         }
-        InProcessPipeline.StepOutput out = pipeline.step(sequences, tokens, logitRows);
+        StepPipeline.StepOutput out = pipeline.step(sequences, tokens, logitRows, maxDrafts > 0);
 
         // Accept, roll back, and collect the rows the MTP layer runs over next.
         List<Lane> extended = new ArrayList<>();
@@ -205,8 +206,7 @@ public final class DecodeStep {
                     }
                     int j = DraftAcceptance.accept(lane.sampler, target, lane.drafts, k, lane.q, p, accepted);
                     lane.stats.record(k, j);
-                    lane.sequence.truncate(start + j + 1);
-                    lane.sequence.mtp().truncate(start);
+                    pipeline.truncate(lane.sequence, start + j + 1, start);
                     next = Arrays.copyOf(accepted, j + 1);
                     if (lane.logProbs) {
                         lane.emittedLogProbs = new double[j + 1];
@@ -263,29 +263,26 @@ public final class DecodeStep {
                 lastRows.add(row - 1);
             }
         }
-        List<Sequence> sequences = lanes.stream().map(Lane::sequence).toList();
+        List<StepPipeline.SequenceHandle> sequences = lanes.stream().map(Lane::sequence).toList();
         int[] selected = lastRows.stream().mapToInt(Integer::intValue).toArray();
-        float[] logits = pipeline.mtpForward(sequences, counts, h, flatNext, selected);
+        StepPipeline.MtpOutput out = pipeline.mtp(sequences, counts, h, flatNext, selected);
 
         // Chain: depth d runs one row for every lane that drafts more than d tokens.
         int[] active = draftingLanes.stream().mapToInt(Integer::intValue).toArray();
         for (int depth = 0; active.length > 0; depth++) {
-            float[] normed = pipeline.mtpNormedOutput();
             float[] chainH = new float[active.length * hiddenSize];
             int[] chainTokens = new int[active.length];
-            List<Sequence> chainSequences = new ArrayList<>();
+            List<StepPipeline.SequenceHandle> chainSequences = new ArrayList<>();
             List<Integer> still = new ArrayList<>();
-            int[] chainSelected = new int[active.length];
             int m = 0;
             for (int a = 0; a < active.length; a++) {
                 Lane lane = lanes.get(active[a]);
-                int d = choose(lane, depth, Arrays.copyOfRange(logits, a * vocab, (a + 1) * vocab));
+                int d = choose(lane, depth, Arrays.copyOfRange(out.logits(), a * vocab, (a + 1) * vocab));
                 lane.drafts[depth] = d;
                 if (depth + 1 < lane.draftCount) {
-                    System.arraycopy(normed, selected[a] * hiddenSize, chainH, m * hiddenSize, hiddenSize);
+                    System.arraycopy(out.normed(), a * hiddenSize, chainH, m * hiddenSize, hiddenSize);
                     chainTokens[m] = d;
                     chainSequences.add(lane.sequence);
-                    chainSelected[m] = m;
                     still.add(active[a]);
                     m++;
                 }
@@ -295,9 +292,10 @@ public final class DecodeStep {
             }
             int[] ones = new int[m];
             Arrays.fill(ones, 1);
-            selected = Arrays.copyOf(chainSelected, m);
-            logits = pipeline.mtpForward(chainSequences, ones, Arrays.copyOf(chainH, m * hiddenSize),
-                    Arrays.copyOf(chainTokens, m), selected);
+            int[] chainSelected = new int[m];
+            Arrays.setAll(chainSelected, i -> i);
+            out = pipeline.mtp(chainSequences, ones, Arrays.copyOf(chainH, m * hiddenSize), Arrays.copyOf(chainTokens, m),
+                    chainSelected);
             active = still.stream().mapToInt(Integer::intValue).toArray();
         }
     }

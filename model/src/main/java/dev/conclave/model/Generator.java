@@ -11,15 +11,15 @@ import java.util.function.IntConsumer;
  */
 public final class Generator {
 
-    private final InProcessPipeline pipeline;
+    private final StepPipeline pipeline;
     private final DecodeStep step;
     private MtpStats lastStats;
 
-    public Generator(InProcessPipeline pipeline) {
+    public Generator(StepPipeline pipeline) {
         this(pipeline, 0);
     }
 
-    public Generator(InProcessPipeline pipeline, int drafts) {
+    public Generator(StepPipeline pipeline, int drafts) {
         this.pipeline = pipeline;
         this.step = new DecodeStep(pipeline, drafts);
     }
@@ -35,22 +35,25 @@ public final class Generator {
         }
         maxTokens = ContextBudget.tokens(prompt.length, maxTokens, pipeline.config().maxPositionEmbeddings());
         DecodeStep.Lane lane = step.lane(prompt, sampler, maxTokens);
-        int[] out = new int[maxTokens];
-        int produced = 0;
-        int[] chunk = {prompt.length};
-        while (lane.remaining() > 0) {
-            step.run(List.of(lane), chunk);
-            for (int token : lane.emitted()) {
-                out[produced++] = token;
-                onToken.accept(token);
-                if (stopIds.contains(token)) {
-                    lastStats = lane.stats();
-                    return Arrays.copyOf(out, produced);
+        try {
+            int[] out = new int[maxTokens];
+            int produced = 0;
+            int[] chunk = {prompt.length};
+            while (lane.remaining() > 0) {
+                step.run(List.of(lane), chunk);
+                for (int token : lane.emitted()) {
+                    out[produced++] = token;
+                    onToken.accept(token);
+                    if (stopIds.contains(token)) {
+                        return Arrays.copyOf(out, produced);
+                    }
                 }
             }
+            return Arrays.copyOf(out, produced);
+        } finally {
+            lastStats = lane.stats();
+            lane.sequence().release();
         }
-        lastStats = lane.stats();
-        return Arrays.copyOf(out, produced);
     }
 
     /** The speculation counters of the last {@link #generate} call (all zero without drafts). */

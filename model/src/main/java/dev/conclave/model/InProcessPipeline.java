@@ -5,7 +5,6 @@ import dev.conclave.core.batch.StepLayout;
 import dev.conclave.core.checkpoint.Checkpoint;
 import dev.conclave.core.config.ModelConfig;
 import dev.conclave.core.parallel.Parallel;
-import dev.conclave.core.tensor.Matrix;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,22 +16,10 @@ import java.util.List;
  * <p>One {@link #step} runs any mix of sequences, each with any number of new tokens (prefill and
  * decode together): their rows are flattened for the router and experts, attention stays per sequence.
  */
-public final class InProcessPipeline {
+public final class InProcessPipeline implements StepPipeline {
 
     /** Which rows get vocabulary logits. */
     public enum Logits { ALL, LAST_PER_SEQUENCE, NONE }
-
-    /**
-     * A step's results: {@code hidden} are the final-normed hidden states of every row ([rows, hidden]),
-     * {@code logits} the vocabulary logits of {@code logitRows} ([logitRows.length, vocab]).
-     */
-    public record StepOutput(StepLayout layout, float[] hidden, int[] logitRows, float[] logits) {
-        public float[] logitsOf(int i, int vocab) {
-            float[] row = new float[vocab];
-            System.arraycopy(logits, i * vocab, row, 0, vocab);
-            return row;
-        }
-    }
 
     private final ModelConfig config;
     private final Parallel parallel;
@@ -40,17 +27,20 @@ public final class InProcessPipeline {
     private final LayerStack layers;
     private final OutputHead output;
     private final MtpLayer mtp;
+    private final DecoderLayer mtpBlock;
     private final FeedForward.Scratch scratch = new FeedForward.Scratch();
     private float[] x = new float[0];
+    private float[] mtpX = new float[0];
 
     private InProcessPipeline(ModelConfig config, Parallel parallel, Embedding embedding, LayerStack layers,
-                              OutputHead output, MtpLayer mtp) {
+                              OutputHead output, MtpLayer mtp, DecoderLayer mtpBlock) {
         this.config = config;
         this.parallel = parallel;
         this.embedding = embedding;
         this.layers = layers;
         this.output = output;
         this.mtp = mtp;
+        this.mtpBlock = mtpBlock;
     }
 
     /** Builds every stage from the checkpoint; weights stay in the memory-mapped files. */
@@ -66,36 +56,30 @@ public final class InProcessPipeline {
         }
         OutputHead output = OutputHead.load(f);
         Embedding embedding = Embedding.load(f);
-        MtpLayer mtp = null;
-        if (withMtp) {
-            int l = c.mtpLayerIndex();
-            String p = StageFactory.layer(l);
-            // GLM-4.6 checkpoints drop the MTP copies of the embedding and head: share the main ones.
-            Embedding mtpEmbed = checkpoint.find(p + "embed_tokens.weight")
-                    .map(t -> new Embedding(Matrix.of(t))).orElse(embedding);
-            LmHead mtpHead = checkpoint.find(p + "shared_head.head.weight")
-                    .map(t -> new LmHead(Matrix.of(t))).orElse(output.lmHead());
-            mtp = new MtpLayer(f.vector(p + "enorm.weight"), f.vector(p + "hnorm.weight"), f.matrix(p + "eh_proj.weight"),
-                    f.decoderLayer(l, experts), f.vector(p + "shared_head.norm.weight"), mtpEmbed, mtpHead,
-                    (float) c.rmsNormEps());
-        }
-        return new InProcessPipeline(c, parallel, embedding, new LayerStack(layers, parallel), output, mtp);
+        MtpLayer mtp = withMtp ? MtpLayer.load(checkpoint, embedding, output) : null;
+        DecoderLayer mtpBlock = withMtp ? f.decoderLayer(c.mtpLayerIndex(), experts) : null;
+        return new InProcessPipeline(c, parallel, embedding, new LayerStack(layers, parallel), output, mtp,
+                mtpBlock);
     }
 
+    @Override
     public ModelConfig config() {
         return config;
     }
 
+    @Override
     public boolean hasMtp() {
         return mtp != null;
     }
 
+    @Override
     public int vocab() {
         return output.vocab();
     }
 
+    @Override
     public Sequence newSequence() {
-        return new Sequence(layers.newCaches(), mtp == null ? null : mtp.newCache());
+        return new Sequence(layers.newCaches(), mtp == null ? null : mtpBlock.attention().newCache());
     }
 
     /** One forward step over the new tokens of each sequence; appends them to the sequences' caches. */
@@ -116,6 +100,13 @@ public final class InProcessPipeline {
      * (a speculative verification needs every drafted row, a prefill chunk at most its last).
      */
     public StepOutput step(List<Sequence> sequences, List<int[]> newTokens, int[] logitRows) {
+        return step(sequences, newTokens, logitRows, true);
+    }
+
+    /** {@inheritDoc} The hidden states are always there: the logits are computed from them. */
+    @Override
+    public StepOutput step(List<? extends SequenceHandle> handles, List<int[]> newTokens, int[] logitRows, boolean withHidden) {
+        List<Sequence> sequences = handles.stream().map(InProcessPipeline::local).toList();
         int n = sequences.size();
         int[] counts = new int[n];
         int[] starts = new int[n];
@@ -169,24 +160,50 @@ public final class InProcessPipeline {
         return new StepOutput(layout, h, selected, logits);
     }
 
-    /**
-     * Runs the MTP layer over {@code counts[s]} rows for each sequence s, extending its MTP cache: row r
-     * pairs the hidden state {@code h[r]} (a main final-normed state, or the MTP layer's own normed output
-     * for a chained draft) with {@code nextTokens[r]}. Returns the draft logits of rows {@code selected};
-     * {@link #mtpNormedOutput()} then holds every row's {@code shared_head.norm} output.
-     */
-    float[] mtpForward(List<Sequence> sequences, int[] counts, float[] h, int[] nextTokens, int[] selected) {
-        int[] starts = new int[sequences.size()];
-        KvCache[] caches = new KvCache[sequences.size()];
+    @Override
+    public MtpOutput mtp(List<? extends SequenceHandle> handles, int[] counts, float[] h, int[] nextTokens, int[] selected) {
+        requireMtp();
+        int[] starts = new int[handles.size()];
+        KvCache[] caches = new KvCache[handles.size()];
         for (int s = 0; s < starts.length; s++) {
-            caches[s] = sequences.get(s).mtp();
+            caches[s] = local(handles.get(s)).mtp();
             starts[s] = caches[s].length();
         }
-        return mtp.forward(h, nextTokens, StepLayout.of(counts, starts), caches, selected, scratch, parallel);
+        float[] logits = mtpForward(h, nextTokens, StepLayout.of(counts, starts), caches, selected);
+        return new MtpOutput(logits, mtp.normedRows(selected));
     }
 
-    float[] mtpNormedOutput() {
-        return mtp.normedOutput();
+    @Override
+    public void truncate(SequenceHandle handle, int length, int mtpLength) {
+        Sequence sequence = local(handle);
+        sequence.truncate(length);
+        if (sequence.mtp() != null) {
+            sequence.mtp().truncate(mtpLength);
+        }
+    }
+
+    /** The MTP layer's input, its decoder block over the caches, then its head's logits of rows {@code selected}. */
+    private float[] mtpForward(float[] h, int[] nextTokens, StepLayout layout, KvCache[] caches, int[] selected) {
+        int rows = layout.rows();
+        if (mtpX.length < rows * config.hiddenSize()) {
+            mtpX = new float[rows * config.hiddenSize()];
+        }
+        mtp.input(h, nextTokens, rows, mtpX, parallel);
+        mtpBlock.forward(mtpX, layout, caches, scratch, parallel);
+        return mtp.output(mtpX, rows, selected, parallel);
+    }
+
+    private void requireMtp() {
+        if (mtp == null) {
+            throw new IllegalStateException("this checkpoint has no MTP layer");
+        }
+    }
+
+    private static Sequence local(SequenceHandle handle) {
+        if (!(handle instanceof Sequence sequence)) {
+            throw new IllegalArgumentException("not a sequence of an in-process pipeline: " + handle);
+        }
+        return sequence;
     }
 
     /**
@@ -195,15 +212,12 @@ public final class InProcessPipeline {
      * KV cache; returns the draft logits of the last row.
      */
     public float[] mtpDraft(Sequence sequence, StepOutput main, int[] nextTokens) {
-        if (mtp == null) {
-            throw new IllegalStateException("this checkpoint has no MTP layer");
-        }
+        requireMtp();
         if (main.layout().sequences() != 1 || nextTokens.length != main.layout().rows()) {
             throw new IllegalArgumentException("mtpDraft takes one sequence's step and one next token per row");
         }
         StepLayout layout = StepLayout.single(main.layout().rows(), sequence.mtp().length());
         int last = layout.rows() - 1;
-        return mtp.forward(main.hidden(), nextTokens, layout, new KvCache[] {sequence.mtp()}, new int[] {last},
-                scratch, parallel);
+        return mtpForward(main.hidden(), nextTokens, layout, new KvCache[] {sequence.mtp()}, new int[] {last});
     }
 }

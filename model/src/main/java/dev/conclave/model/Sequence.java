@@ -7,7 +7,7 @@ import java.util.Arrays;
  * One sequence's state in a pipeline: the tokens it has seen and the KV caches of every layer (and of
  * the MTP layer, when the model has one). Its length is the number of positions in the main caches.
  */
-public final class Sequence {
+public final class Sequence implements StepPipeline.SequenceHandle {
 
     private final KvCache[] layers;
     private final KvCache mtp;
@@ -17,6 +17,11 @@ public final class Sequence {
     Sequence(KvCache[] layers, KvCache mtp) {
         this.layers = layers;
         this.mtp = mtp;
+    }
+
+    /** Its caches are plain heap, freed by the GC. */
+    @Override
+    public void release() {
     }
 
     public int length() {

@@ -40,36 +40,39 @@ public final class StepCost {
      * Feeds 1..{@code maxRows} rows after {@code context} {@code iterations} times each (interleaved, so load
      * on the machine falls on every count alike), rolling both caches back after each step.
      */
-    public static Costs measure(InProcessPipeline pipeline, int[] context, int maxRows, int iterations) {
+    public static Costs measure(StepPipeline pipeline, int[] context, int maxRows, int iterations) {
         if (!pipeline.hasMtp()) {
             throw new IllegalArgumentException("the step cost of speculative decoding needs a checkpoint with an MTP layer");
         }
-        Sequence sequence = pipeline.newSequence();
-        var prefill = pipeline.step(List.of(sequence), List.of(context), InProcessPipeline.Logits.NONE);
-        int[] next = Arrays.copyOfRange(context, 1, context.length + 1);
-        next[context.length - 1] = context[0];
-        pipeline.mtpDraft(sequence, prefill, next);
-        int length = sequence.length();
-        long[][] main = new long[maxRows][iterations];
-        long[][] mtp = new long[maxRows][iterations];
-        for (int i = 0; i < iterations; i++) {
-            for (int r = 1; r <= maxRows; r++) {
-                int[] rows = new int[r];
-                for (int j = 0; j < r; j++) {
-                    rows[j] = context[(i + j) % context.length];
+        StepPipeline.SequenceHandle sequence = pipeline.newSequence();
+        try {
+            int length = context.length;
+            var prefill = pipeline.step(List.of(sequence), List.of(context), new int[] {0}, true);
+            int[] next = Arrays.copyOfRange(context, 1, length + 1);
+            next[length - 1] = context[0];
+            pipeline.mtp(List.of(sequence), new int[] {length}, prefill.hidden(), next, new int[] {length - 1});
+            long[][] main = new long[maxRows][iterations];
+            long[][] mtp = new long[maxRows][iterations];
+            for (int i = 0; i < iterations; i++) {
+                for (int r = 1; r <= maxRows; r++) {
+                    int[] rows = new int[r];
+                    for (int j = 0; j < r; j++) {
+                        rows[j] = context[(i + j) % length];
+                    }
+                    long t0 = System.nanoTime();
+                    var out = pipeline.step(List.of(sequence), List.of(rows), new int[] {r}, true);
+                    long t1 = System.nanoTime();
+                    pipeline.mtp(List.of(sequence), new int[] {r}, out.hidden(), rows, new int[] {r - 1});
+                    long t2 = System.nanoTime();
+                    main[r - 1][i] = t1 - t0;
+                    mtp[r - 1][i] = t2 - t1;
+                    pipeline.truncate(sequence, length, length);
                 }
-                long t0 = System.nanoTime();
-                var out = pipeline.step(List.of(sequence), List.of(rows), InProcessPipeline.Logits.ALL);
-                long t1 = System.nanoTime();
-                pipeline.mtpDraft(sequence, out, rows);
-                long t2 = System.nanoTime();
-                main[r - 1][i] = t1 - t0;
-                mtp[r - 1][i] = t2 - t1;
-                sequence.truncate(length);
-                sequence.mtp().truncate(length);
             }
+            return new Costs(medians(main), medians(mtp));
+        } finally {
+            sequence.release();
         }
-        return new Costs(medians(main), medians(mtp));
     }
 
     private static double[] medians(long[][] nanos) {

@@ -11,7 +11,7 @@ import dev.conclave.core.checkpoint.Checkpoint;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.core.testing.Fixtures;
 import dev.conclave.model.InProcessPipeline.Logits;
-import dev.conclave.model.InProcessPipeline.StepOutput;
+import dev.conclave.model.StepPipeline.StepOutput;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;

@@ -162,7 +162,7 @@ class SpeculativeDecodingTest {
     }
 
     private static void assertCachesMatchAPlainRun(InProcessPipeline p, DecodeStep.Lane lane) {
-        Sequence seq = lane.sequence();
+        Sequence seq = (Sequence) lane.sequence();
         int[] history = seq.tokens();
         int pending = lane.emitted()[lane.emitted().length - 1];
         Sequence plain = p.newSequence();

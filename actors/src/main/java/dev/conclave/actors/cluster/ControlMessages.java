@@ -51,7 +51,10 @@ public final class ControlMessages {
             OptimizerConfig.class,
             Muon.Settings.class,
             AdamW.Settings.class,
-            LrSchedule.class
+            LrSchedule.class,
+            Orchestrator.MtpStep.class,
+            Orchestrator.Stepped.class,
+            Orchestrator.Drafted.class
     );
 
     private ControlMessages() {

@@ -2,12 +2,11 @@ package dev.conclave.model.serving;
 
 import dev.conclave.model.ContextBudget;
 import dev.conclave.model.DecodeStep;
-import dev.conclave.model.InProcessPipeline;
 import dev.conclave.model.MtpStats;
 import dev.conclave.model.Sampler;
+import dev.conclave.model.StepPipeline;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -43,7 +42,6 @@ public final class ContinuousBatchingEngine implements TokenEngine {
     }
 
     private final StepPipeline pipeline;
-    /** Steps of an in-process pipeline, with MTP drafts when asked; null for a remote pipeline (plain steps). */
     private final DecodeStep decode;
     private final MtpStats mtpStats;
     private final Settings settings;
@@ -58,20 +56,13 @@ public final class ContinuousBatchingEngine implements TokenEngine {
     private volatile long decodeNanos;
     private long reserved;
 
-    public ContinuousBatchingEngine(InProcessPipeline pipeline, Settings settings) {
-        this(new LocalStepPipeline(pipeline), settings);
-    }
-
     public ContinuousBatchingEngine(StepPipeline pipeline, Settings settings) {
-        if (settings.mtpDrafts() > 0 && !(pipeline instanceof LocalStepPipeline)) {
-            throw new IllegalArgumentException("MTP drafting needs the model in this JVM; a remote pipeline steps one token at a time");
-        }
         this.pipeline = pipeline;
-        this.decode = pipeline instanceof LocalStepPipeline local ? new DecodeStep(local.pipeline(), settings.mtpDrafts()) : null;
+        this.decode = new DecodeStep(pipeline, settings.mtpDrafts());
         this.mtpStats = new MtpStats(settings.mtpDrafts());
         this.settings = settings;
         this.kvBytesPerToken = pipeline.kvBytesPerToken();
-        this.context = pipeline.context();
+        this.context = pipeline.config().maxPositionEmbeddings();
         this.loop = Thread.ofPlatform().name("conclave-engine").daemon().start(this::run);
     }
 
@@ -82,7 +73,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
 
     @Override
     public EngineStats stats() {
-        return new EngineStats(decodeTokens, decodeNanos, decode == null || decode.drafts() == 0 ? null : mtpStats.copy());
+        return new EngineStats(decodeTokens, decodeNanos, decode.drafts() == 0 ? null : mtpStats.copy());
     }
 
     @Override
@@ -145,9 +136,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
             Job job = it.next();
             if (job.cancelled) {
                 it.remove();
-                if (job.lane != null) {
-                    mtpStats.add(job.lane.stats());
-                }
+                mtpStats.add(job.lane.stats());
                 release(job);
                 job.finish(TokenListener.FinishReason.CANCELLED);
             }
@@ -160,11 +149,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
                 && reserved + waiting.peek().reservation <= settings.kvBudgetBytes()) {
             Job job = waiting.poll();
             try {
-                if (decode != null) {
-                    job.lane = decode.lane(job.request.prompt(), job.sampler, job.budget, job.request.logProbs());
-                } else {
-                    job.sequence = pipeline.newSequence();
-                }
+                job.lane = decode.lane(job.request.prompt(), job.sampler, job.budget, job.request.logProbs());
             } catch (RuntimeException e) {
                 // A cluster may be unreachable: this request fails, the engine keeps serving.
                 job.listener.onError("no sequence could be opened: " + e.getMessage());
@@ -177,10 +162,6 @@ public final class ContinuousBatchingEngine implements TokenEngine {
 
     private void step() {
         List<Job> batch = new ArrayList<>();
-        if (decode == null) {
-            stepRemote();
-            return;
-        }
         List<DecodeStep.Lane> lanes = new ArrayList<>();
         int[] chunks = new int[running.size()];
         int prefillLeft = settings.prefillChunk();
@@ -213,48 +194,6 @@ public final class ContinuousBatchingEngine implements TokenEngine {
         }
     }
 
-    /** Plain steps through a remote pipeline: one token per decoding sequence, prompt chunks for the rest. */
-    private void stepRemote() {
-        List<Job> batch = new ArrayList<>();
-        List<StepPipeline.SequenceHandle> sequences = new ArrayList<>();
-        List<int[]> tokens = new ArrayList<>();
-        int prefillLeft = settings.prefillChunk();
-        for (Job job : running) {
-            int[] next;
-            if (job.prefilled < job.request.prompt().length) {
-                if (prefillLeft == 0) {
-                    continue;
-                }
-                int n = Math.min(prefillLeft, job.request.prompt().length - job.prefilled);
-                next = Arrays.copyOfRange(job.request.prompt(), job.prefilled, job.prefilled + n);
-                prefillLeft -= n;
-            } else {
-                next = new int[] {job.last};
-            }
-            batch.add(job);
-            sequences.add(job.sequence);
-            tokens.add(next);
-        }
-        float[][] logits;
-        try {
-            logits = pipeline.step(sequences, tokens);
-        } catch (RuntimeException e) {
-            fail(batch, e);
-            return;
-        }
-        for (int s = 0; s < batch.size(); s++) {
-            Job job = batch.get(s);
-            if (job.prefilled < job.request.prompt().length) {
-                job.prefilled += tokens.get(s).length;
-                if (job.prefilled < job.request.prompt().length) {
-                    continue;
-                }
-            }
-            job.last = job.sampler.sample(logits[s]);
-            emit(job, job.last, job.request.logProbs() ? job.sampler.logProb(logits[s], job.last) : 0);
-        }
-    }
-
     /** The batch's caches may be half-written: these requests cannot continue; the others can. */
     private void fail(List<Job> batch, RuntimeException e) {
         for (Job job : batch) {
@@ -284,9 +223,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
             return false;
         }
         running.remove(job);
-        if (job.lane != null) {
-            mtpStats.add(job.lane.stats());
-        }
+        mtpStats.add(job.lane.stats());
         release(job);
         job.finish(reason);
         return true;
@@ -294,10 +231,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
 
     private void release(Job job) {
         reserved -= job.reservation;
-        if (job.sequence != null) {
-            job.sequence.release();
-            job.sequence = null;
-        }
+        job.lane.sequence().release();
     }
 
     @Override
@@ -322,10 +256,6 @@ public final class ContinuousBatchingEngine implements TokenEngine {
         final long reservation;
         volatile boolean cancelled;
         DecodeStep.Lane lane;
-        /** For a remote pipeline: the sequence, prompt tokens fed, and the last token. */
-        StepPipeline.SequenceHandle sequence;
-        int prefilled;
-        int last;
         int produced;
         long firstTokenNanos;
 
@@ -339,7 +269,7 @@ public final class ContinuousBatchingEngine implements TokenEngine {
         }
 
         void finish(TokenListener.FinishReason reason) {
-            MtpStats mtp = lane == null || decode == null || decode.drafts() == 0 ? null : lane.stats().copy();
+            MtpStats mtp = lane == null || decode.drafts() == 0 ? null : lane.stats().copy();
             long nanos = produced < 2 ? 0 : System.nanoTime() - firstTokenNanos;
             if (nanos > 0) {
                 // Only the engine thread writes; the metrics endpoint reads.

@@ -5,13 +5,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-/** Collects one request's tokens (and their log-probs when reported) and its ending, for the engine tests. */
-final class Collector implements TokenListener {
-    final List<Integer> tokens = new CopyOnWriteArrayList<>();
-    final List<Double> logProbs = new CopyOnWriteArrayList<>();
-    final CompletableFuture<FinishReason> finished = new CompletableFuture<>();
-    volatile String error;
-    volatile Usage usage;
+/**
+ * Collects one request's tokens (and their log-probs when reported) and its ending, for the engine tests (here and
+ * through a cluster, in actors/).
+ */
+public final class Collector implements TokenListener {
+    public final List<Integer> tokens = new CopyOnWriteArrayList<>();
+    public final List<Double> logProbs = new CopyOnWriteArrayList<>();
+    public final CompletableFuture<FinishReason> finished = new CompletableFuture<>();
+    public volatile String error;
+    public volatile Usage usage;
 
     @Override
     public void onToken(int id) {
@@ -36,11 +39,11 @@ final class Collector implements TokenListener {
         finished.complete(null);
     }
 
-    FinishReason await() throws Exception {
+    public FinishReason await() throws Exception {
         return finished.get(60, TimeUnit.SECONDS);
     }
 
-    int[] ids() {
+    public int[] ids() {
         return tokens.stream().mapToInt(Integer::intValue).toArray();
     }
 }

@@ -105,49 +105,4 @@ class SampledLogProbsTest {
             assertArrayEquals(run(engine, new GenerationRequest(p, 24, tau, 1, 0, 7, Set.of())).ids(), with.ids());
         }
     }
-
-    /** A pipeline the engine cannot see into, so it runs plain remote steps (as over a cluster). */
-    private static StepPipeline opaque(StepPipeline inner) {
-        return new StepPipeline() {
-            @Override
-            public int vocab() {
-                return inner.vocab();
-            }
-
-            @Override
-            public int context() {
-                return inner.context();
-            }
-
-            @Override
-            public long kvBytesPerToken() {
-                return inner.kvBytesPerToken();
-            }
-
-            @Override
-            public SequenceHandle newSequence() {
-                return inner.newSequence();
-            }
-
-            @Override
-            public float[][] step(List<SequenceHandle> sequences, List<int[]> newTokens) {
-                return inner.step(sequences, newTokens);
-            }
-        };
-    }
-
-    @Test
-    void remoteStepsRecordThemToo() throws Exception {
-        try (Checkpoint checkpoint = Checkpoint.open(Fixtures.fixture(Fixtures.TINY_C));
-             Parallel parallel = Parallel.create(2);
-             var engine = new ContinuousBatchingEngine(opaque(new LocalStepPipeline(InProcessPipeline.load(checkpoint, parallel))),
-                     new ContinuousBatchingEngine.Settings(1L << 30, 8, 4))) {
-            InProcessPipeline reference = InProcessPipeline.load(checkpoint, parallel);
-            double tau = 1.3;
-            int[] p = prompt(5, 9, 600);
-            Collector with = run(engine, new GenerationRequest(p, 10, tau, 1, 0, 3, Set.of(), true));
-            assertClose(teacherForced(reference, p, with.ids(), tau), with.logProbs, "remote steps");
-            assertArrayEquals(run(engine, new GenerationRequest(p, 10, tau, 1, 0, 3, Set.of())).ids(), with.ids());
-        }
-    }
 }

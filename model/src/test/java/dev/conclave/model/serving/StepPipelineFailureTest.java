@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conclave.core.checkpoint.Checkpoint;
+import dev.conclave.core.config.ModelConfig;
 import dev.conclave.core.parallel.Parallel;
 import dev.conclave.core.testing.Fixtures;
 import dev.conclave.model.InProcessPipeline;
+import dev.conclave.model.StepPipeline;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -25,13 +27,18 @@ class StepPipelineFailureTest {
 
     /** The fixture's pipeline, refusing to open sequences while {@code refuse} is set, counting releases. */
     private static final class Flaky implements StepPipeline {
-        final LocalStepPipeline local;
+        final InProcessPipeline local;
         final AtomicBoolean refuse = new AtomicBoolean();
         final AtomicInteger opened = new AtomicInteger();
         final AtomicInteger released = new AtomicInteger();
 
         Flaky(InProcessPipeline pipeline) {
-            local = new LocalStepPipeline(pipeline);
+            local = pipeline;
+        }
+
+        @Override
+        public ModelConfig config() {
+            return local.config();
         }
 
         @Override
@@ -40,13 +47,8 @@ class StepPipelineFailureTest {
         }
 
         @Override
-        public int context() {
-            return local.context();
-        }
-
-        @Override
-        public long kvBytesPerToken() {
-            return local.kvBytesPerToken();
+        public boolean hasMtp() {
+            return local.hasMtp();
         }
 
         @Override
@@ -59,8 +61,22 @@ class StepPipelineFailureTest {
         }
 
         @Override
-        public float[][] step(List<SequenceHandle> sequences, List<int[]> newTokens) {
-            return local.step(sequences.stream().map(s -> ((Counted) s).inner()).toList(), newTokens);
+        public StepOutput step(List<? extends SequenceHandle> sequences, List<int[]> newTokens, int[] logitRows, boolean hidden) {
+            return local.step(inner(sequences), newTokens, logitRows, hidden);
+        }
+
+        @Override
+        public MtpOutput mtp(List<? extends SequenceHandle> sequences, int[] counts, float[] h, int[] nextTokens, int[] selected) {
+            return local.mtp(inner(sequences), counts, h, nextTokens, selected);
+        }
+
+        @Override
+        public void truncate(SequenceHandle sequence, int length, int mtpLength) {
+            local.truncate(((Counted) sequence).inner(), length, mtpLength);
+        }
+
+        private static List<SequenceHandle> inner(List<? extends SequenceHandle> sequences) {
+            return sequences.stream().map(s -> ((Counted) s).inner()).toList();
         }
     }
 
