@@ -53,6 +53,11 @@ public final class ClusterClient implements AutoCloseable {
         return await(AskPattern.ask(orchestrator, request::apply, timeout, system.scheduler()), timeout, "orchestrator");
     }
 
+    /** The largest message the control plane carries (Artery drops a larger one instead of failing it). */
+    public long maxFrameBytes() {
+        return system.settings().config().getBytes("pekko.remote.artery.advanced.maximum-frame-size");
+    }
+
     /** Sends an orchestrator command that has no answer. */
     public void tell(Orchestrator.Command command) {
         this.<Orchestrator.Command>resolve(ConclaveNode.ORCHESTRATOR_PATH).tell(command);

@@ -14,18 +14,32 @@ import org.apache.pekko.actor.typed.ActorRef;
  * node's orchestrator, which runs the whole batch through its attention stages (and the experts over the
  * data plane). The KV caches live on the attention stages; a handle keeps the lengths its caches should
  * have, and a rollback travels with the sequence's next step as the position that step starts at.
+ *
+ * <p>A step's answer (the logits of every verified row, and the hidden states when drafting) must fit one
+ * control-plane frame, which Artery would otherwise drop unseen: a batch whose answer would not is sent as
+ * several steps over consecutive groups of its sequences, which are independent of one another.
  */
 public final class ClusterStepPipeline implements StepPipeline {
 
     private final ClusterClient client;
     private final ModelConfig config;
     private final Duration timeout;
+    private final long answerBudget;
+
+    /** Room in a frame for the message around a step's float arrays (ids, the record, Kryo's framing). */
+    private static final long FRAME_OVERHEAD = 64 << 10;
 
     /** {@code config} is the served checkpoint's; {@code timeout} bounds one step's round trip. */
     public ClusterStepPipeline(ClusterClient client, ModelConfig config, Duration timeout) {
+        this(client, config, timeout, client.maxFrameBytes() - FRAME_OVERHEAD);
+    }
+
+    /** As above, with at most {@code answerBudget} bytes of floats in one step's answer. */
+    ClusterStepPipeline(ClusterClient client, ModelConfig config, Duration timeout, long answerBudget) {
         this.client = client;
         this.config = config;
         this.timeout = timeout;
+        this.answerBudget = answerBudget;
     }
 
     /** An opened sequence and the lengths its main and MTP caches have, or will have once its next step cuts them. */
@@ -87,18 +101,60 @@ public final class ClusterStepPipeline implements StepPipeline {
         }
         int[] tokens = new int[total];
         int[] selected = new int[Arrays.stream(logitRows).sum()];
+        int[] firstToken = new int[n + 1];
         for (int s = 0, at = 0, k = 0; s < n; at += counts[s], s++) {
             System.arraycopy(newTokens.get(s), 0, tokens, at, counts[s]);
+            firstToken[s + 1] = at + counts[s];
             for (int r = at + counts[s] - logitRows[s]; r < at + counts[s]; r++) {
                 selected[k++] = r;
             }
         }
-        var stepped = ask(Orchestrator.Stepped.class,
-                replyTo -> new Orchestrator.Step(ids, positions, counts, tokens, logitRows.clone(), hidden, replyTo));
+        float[] logits = new float[selected.length * vocab()];
+        float[] states = new float[hidden ? total * config.hiddenSize() : 0];
+        int logitsAt = 0;
+        int statesAt = 0;
+        for (int[] group : groups(counts, logitRows, hidden)) {
+            int a = group[0];
+            int b = group[1];
+            int[] groupTokens = Arrays.copyOfRange(tokens, firstToken[a], firstToken[b]);
+            var stepped = ask(Orchestrator.Stepped.class, replyTo -> new Orchestrator.Step(Arrays.copyOfRange(ids, a, b),
+                    Arrays.copyOfRange(positions, a, b), Arrays.copyOfRange(counts, a, b), groupTokens,
+                    Arrays.copyOfRange(logitRows, a, b), hidden, replyTo));
+            System.arraycopy(stepped.logits(), 0, logits, logitsAt, stepped.logits().length);
+            logitsAt += stepped.logits().length;
+            System.arraycopy(stepped.hidden(), 0, states, statesAt, stepped.hidden().length);
+            statesAt += stepped.hidden().length;
+        }
         for (int s = 0; s < n; s++) {
             remote(sequences.get(s)).length += counts[s];
         }
-        return new StepOutput(StepLayout.of(counts, positions), stepped.hidden(), selected, stepped.logits());
+        return new StepOutput(StepLayout.of(counts, positions), states, selected, logits);
+    }
+
+    /**
+     * Consecutive ranges {@code [a, b)} of the sequences whose answer fits {@link #answerBudget}; a lone sequence
+     * whose answer cannot is refused, naming the setting that would let it through.
+     */
+    private List<int[]> groups(int[] counts, int[] logitRows, boolean hidden) {
+        List<int[]> groups = new java.util.ArrayList<>();
+        int start = 0;
+        long bytes = 0;
+        for (int s = 0; s < counts.length; s++) {
+            long own = Float.BYTES * ((long) logitRows[s] * vocab() + (hidden ? (long) counts[s] * config.hiddenSize() : 0));
+            if (own > answerBudget) {
+                throw new IllegalArgumentException("one sequence's step answer needs " + own + " bytes, more than the "
+                        + answerBudget + " a control-plane frame has room for: feed fewer rows per step (--prefill-chunk)"
+                        + " or raise pekko.remote.artery.advanced.maximum-frame-size on every node and client");
+            }
+            if (bytes + own > answerBudget) {
+                groups.add(new int[] {start, s});
+                start = s;
+                bytes = 0;
+            }
+            bytes += own;
+        }
+        groups.add(new int[] {start, counts.length});
+        return groups;
     }
 
     @Override

@@ -71,7 +71,11 @@ class ClusterSpeculativeDecodingTest {
     /** Submits every request at once to an engine with {@code drafts} over the cluster, and waits for them all. */
     private static Outcome run(ClusterClient client, Checkpoint c, int drafts, List<GenerationRequest> requests)
             throws Exception {
-        var pipeline = new ClusterStepPipeline(client, c.config(), Duration.ofSeconds(30));
+        return run(new ClusterStepPipeline(client, c.config(), Duration.ofSeconds(30)), drafts, requests, true);
+    }
+
+    private static Outcome run(ClusterStepPipeline pipeline, int drafts, List<GenerationRequest> requests, boolean finish)
+            throws Exception {
         try (var engine = new ContinuousBatchingEngine(pipeline, new ContinuousBatchingEngine.Settings(1L << 30, 16, 16, drafts))) {
             List<Collector> collectors = new ArrayList<>();
             for (GenerationRequest r : requests) {
@@ -80,7 +84,10 @@ class ClusterSpeculativeDecodingTest {
                 collectors.add(collector);
             }
             for (Collector collector : collectors) {
-                assertEquals(TokenListener.FinishReason.LENGTH, collector.await(), collector.error);
+                var reason = collector.await();
+                if (finish) {
+                    assertEquals(TokenListener.FinishReason.LENGTH, reason, collector.error);
+                }
             }
             return new Outcome(collectors, engine.stats().mtp());
         }
@@ -120,6 +127,19 @@ class ClusterSpeculativeDecodingTest {
                 assertTrue(all.accepted(d) > 0 && all.accepted(d) < all.proposed(d), "position " + d + ": " + all);
             }
             assertTrue(all.meanTokensPerStep() > 1.5, all.toString());
+
+            // Answers too big for one control-plane frame go as several steps, with the same output; a lone
+            // sequence whose answer cannot fit fails its request with the setting to change.
+            long oneVerify = Float.BYTES * 4L * (reference.vocab() + c.config().hiddenSize());
+            long onePrefill = Float.BYTES * (16L * c.config().hiddenSize() + reference.vocab());
+            var split = new ClusterStepPipeline(client, c.config(), Duration.ofSeconds(30), Math.max(oneVerify, onePrefill) + 1);
+            Outcome grouped = run(split, 3, greedy, true);
+            for (int r = 0; r < greedy.size(); r++) {
+                assertArrayEquals(drafted.requests().get(r).ids(), grouped.requests().get(r).ids(), "request " + r + " in groups");
+            }
+            var tooSmall = new ClusterStepPipeline(client, c.config(), Duration.ofSeconds(30), oneVerify / 8);
+            Collector refused = run(tooSmall, 3, greedy.subList(0, 1), false).requests().get(0);
+            assertTrue(String.valueOf(refused.error).contains("maximum-frame-size"), String.valueOf(refused.error));
 
             // Sampling with drafts is deterministic per seed: a lone speculative run in one JVM gives the same.
             Outcome samples = run(client, c, 2, sampled);
