@@ -28,12 +28,19 @@ final class ChatClient {
     private static final String DIM = "\u001b[2m";
     private static final String RESET = "\u001b[0m";
 
-    /** One streamed assistant turn: its text, its tool calls (OpenAI shape) and the usage object, if sent. */
-    record Turn(String content, List<ObjectNode> toolCalls, JsonNode usage) {
+    /** One streamed assistant turn: its reasoning, text, tool calls (OpenAI shape) and the usage object, if sent. */
+    record Turn(String reasoning, String content, List<ObjectNode> toolCalls, JsonNode usage) {
 
-        /** The turn as an assistant message for the next request. */
+        /**
+         * The turn as an assistant message for the next request. The reasoning goes back too: GLM's template keeps
+         * the thinking of the turns since the last user message (the tool-call loop), so a model answers a tool's
+         * result as it was trained to only when it sees the thinking that led to the call.
+         */
         ObjectNode message() {
             ObjectNode m = JSON.createObjectNode().put("role", "assistant").put("content", content);
+            if (!reasoning.isEmpty()) {
+                m.put("reasoning_content", reasoning);
+            }
             if (!toolCalls.isEmpty()) {
                 m.putArray("tool_calls").addAll(toolCalls);
             }
@@ -73,6 +80,7 @@ final class ChatClient {
             throw new IllegalStateException("the server answered " + response.statusCode() + ": " + error);
         }
         StringBuilder content = new StringBuilder();
+        StringBuilder thought = new StringBuilder();
         Map<Integer, ObjectNode> calls = new LinkedHashMap<>();
         JsonNode[] usage = {null};
         boolean[] dimmed = {false};
@@ -99,6 +107,7 @@ final class ChatClient {
                 if (!reasoning.isEmpty()) {
                     out.print((dimmed[0] ? "" : DIM) + reasoning);
                     dimmed[0] = true;
+                    thought.append(reasoning);
                 }
                 if (!text.isEmpty()) {
                     out.print((dimmed[0] ? RESET + "\n" : "") + text);
@@ -129,6 +138,6 @@ final class ChatClient {
             out.flush();
         });
         out.println(dimmed[0] ? RESET : calls.isEmpty() ? "" : "]");
-        return new Turn(content.toString(), new ArrayList<>(calls.values()), usage[0]);
+        return new Turn(thought.toString(), content.toString(), new ArrayList<>(calls.values()), usage[0]);
     }
 }

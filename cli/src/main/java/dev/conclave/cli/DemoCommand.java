@@ -50,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
 
             ArrayNode tools = CalculatorCall.tools();
             ArrayNode call = ChatClient.JSON.createArrayNode();
-            ChatClient.Turn first = turn(out, client, call, tools, "How much is 45*67?");
+            ChatClient.Turn first = turn(out, client, call, tools, "How much is 345*267?");
             for (ObjectNode toolCall : first.toolCalls()) {
                 JsonNode args = ChatClient.JSON.readTree(toolCall.path("function").path("arguments").asText("{}"));
                 String expression = args.path("expression").asText();

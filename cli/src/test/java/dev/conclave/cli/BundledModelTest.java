@@ -90,7 +90,12 @@ class BundledModelTest {
         CliRun run = CliRun.of("demo", "--model", MODEL.toString(), "--mtp", "1");
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().contains("result 0743"), run.out());
-        assertTrue(run.out().contains("tool: calculator("), run.out());
+        assertTrue(run.out().contains("sort: 64 12 90 33\nassistant: 12 33 64 90"), run.out());
+        // The whole round trip: the right call, the tool's result, and the answer built on it (this needs the
+        // call's reasoning sent back, as GLM's template keeps the thinking of the tool-call loop).
+        assertTrue(run.out().contains("tool: calculator(345*267) = 92115"), run.out());
+        assertTrue(run.out().strip().contains("345*267 = 92115"), run.out());
+        assertTrue(run.out().indexOf("345*267 = 92115") > run.out().indexOf("tool: calculator("), run.out());
         assertTrue(run.out().contains("tokens per step"), run.out());
     }
 }
