@@ -179,43 +179,28 @@ public final class DecodeStep {
                     float[] row = out.logitsOf(logitRow, vocab);
                     int token = lane.sampler.sample(row);
                     next[feed.length - 1] = token;
-                    emit(lane, new int[] {token});
-                    if (lane.logProbs) {
-                        lane.emittedLogProbs = new double[] {lane.sampler.logProb(row, token)};
-                    }
+                    emit(lane, new int[] {token}, new float[][] {row});
                 } else {
                     next[feed.length - 1] = lane.prompt[lane.prefilled];
                     lane.emitted = new int[0];
-                    if (lane.logProbs) {
-                        lane.emittedLogProbs = new double[0];
-                    }
+                    lane.emittedLogProbs = lane.logProbs ? new double[0] : null;
                 }
                 keep = feed.length;
             } else {
                 int k = lane.draftCount;
+                float[][] target = new float[k + 1][];
+                for (int j = 0; j <= k; j++) {
+                    target[j] = out.logitsOf(logitRow + j, vocab);
+                }
                 if (k == 0) {
-                    float[] row = out.logitsOf(logitRow, vocab);
-                    next = new int[] {lane.sampler.sample(row)};
-                    if (lane.logProbs) {
-                        lane.emittedLogProbs = new double[] {lane.sampler.logProb(row, next[0])};
-                    }
+                    next = new int[] {lane.sampler.sample(target[0])};
                 } else {
-                    float[][] target = new float[k + 1][];
-                    for (int j = 0; j <= k; j++) {
-                        target[j] = out.logitsOf(logitRow + j, vocab);
-                    }
                     int j = DraftAcceptance.accept(lane.sampler, target, lane.drafts, k, lane.q, p, accepted);
                     lane.stats.record(k, j);
                     pipeline.truncate(lane.sequence, start + j + 1, start);
                     next = Arrays.copyOf(accepted, j + 1);
-                    if (lane.logProbs) {
-                        lane.emittedLogProbs = new double[j + 1];
-                        for (int i = 0; i <= j; i++) {
-                            lane.emittedLogProbs[i] = lane.sampler.logProb(target[i], next[i]);
-                        }
-                    }
                 }
-                emit(lane, next);
+                emit(lane, next, target);
                 keep = next.length;
             }
             logitRow += logitRows[s];
@@ -233,10 +218,17 @@ public final class DecodeStep {
         }
     }
 
-    private static void emit(Lane lane, int[] tokens) {
+    /** {@code rows[i]} are the target logits token i was sampled (or accepted) from, for its log-prob. */
+    private static void emit(Lane lane, int[] tokens, float[][] rows) {
         lane.pending = tokens[tokens.length - 1];
         lane.remaining -= tokens.length;
         lane.emitted = tokens;
+        if (lane.logProbs) {
+            lane.emittedLogProbs = new double[tokens.length];
+            for (int i = 0; i < tokens.length; i++) {
+                lane.emittedLogProbs[i] = lane.sampler.logProb(rows[i], tokens[i]);
+            }
+        }
     }
 
     /** Extends the lanes' MTP caches over their kept rows, then drafts d_1 and chains d_2.. on the MTP output. */

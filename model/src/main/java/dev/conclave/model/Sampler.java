@@ -110,11 +110,7 @@ public final class Sampler {
         }
         if (topK == 0 && topP >= 1) {
             double max = logits[argmax(logits)];
-            double total = 0;
-            for (float l : logits) {
-                total += Math.exp((l - max) / temperature);
-            }
-            return (logits[token] - max) / temperature - Math.log(total);
+            return (logits[token] - max) / temperature - Math.log(temperedSum(logits, max));
         }
         Kept kept = kept(logits);
         for (int i = 0; i < kept.cut; i++) {
@@ -180,14 +176,19 @@ public final class Sampler {
         return new Kept(order, p, cut, total);
     }
 
-    /** Plain temperature sampling over the whole vocabulary: one pass, no sort. */
-    private int sampleAll(float[] logits) {
-        double max = logits[argmax(logits)];
+    /** Σ exp((z − max) / τ): the softmax's normaliser over the whole vocabulary. */
+    private double temperedSum(float[] logits, double max) {
         double total = 0;
         for (float l : logits) {
             total += Math.exp((l - max) / temperature);
         }
-        double u = random.nextDouble() * total;
+        return total;
+    }
+
+    /** Plain temperature sampling over the whole vocabulary: one pass, no sort. */
+    private int sampleAll(float[] logits) {
+        double max = logits[argmax(logits)];
+        double u = random.nextDouble() * temperedSum(logits, max);
         for (int i = 0; i < logits.length; i++) {
             u -= Math.exp((logits[i] - max) / temperature);
             if (u <= 0) {

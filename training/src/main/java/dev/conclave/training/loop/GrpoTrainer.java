@@ -272,13 +272,7 @@ public final class GrpoTrainer {
                 List<Rollouts.Completion> done = Rollouts.generate(pipeline, version, chunk.stream().map(this::prompt).toList(),
                         k, tau, settings.maxNewTokens(), chat.stopIds(), -(settings.seed() * 1_000_003L + from), false);
                 for (int i = 0; i < chunk.size(); i++) {
-                    RlTask task = chunk.get(i);
-                    boolean[] correct = new boolean[k];
-                    for (int j = 0; j < k; j++) {
-                        String text = chat.text(done.get(i * k + j).tokens());
-                        correct[j] = verifiers.get(task.verifier()).score(text, task.answer()) >= 1;
-                    }
-                    curriculum.estimate(task.id(), correct);
+                    rewards(chunk.get(i), done.subList(i * k, (i + 1) * k));
                 }
             }
         }
@@ -311,14 +305,8 @@ public final class GrpoTrainer {
                         settings.maxNewTokens(), chat.stopIds(), settings.seed() * 1_000_003L + step * 10_007L + drawn, true);
                 for (int i = 0; i < batch.size(); i++) {
                     RlTask task = batch.get(i);
-                    double[] r = new double[k];
-                    boolean[] correct = new boolean[k];
                     List<Rollouts.Completion> group = done.subList(i * k, (i + 1) * k);
-                    for (int j = 0; j < k; j++) {
-                        r[j] = verifiers.get(task.verifier()).score(chat.text(group.get(j).tokens()), task.answer());
-                        correct[j] = r[j] >= 1;
-                    }
-                    curriculum.estimate(task.id(), correct);
+                    double[] r = rewards(task, group);
                     groups.add(new RolloutBatch.Group(task, batchPrompts.get(i), List.copyOf(group), r));
                     kept += GroupFilter.keeps(r) ? 1 : 0;
                 }
@@ -326,6 +314,18 @@ public final class GrpoTrainer {
             }
         }
         return new RolloutBatch(version, tau, groups, drawn);
+    }
+
+    /** The verifier's reward of each completion of a group; the curriculum records which were correct. */
+    private double[] rewards(RlTask task, List<Rollouts.Completion> group) {
+        double[] r = new double[group.size()];
+        boolean[] correct = new boolean[group.size()];
+        for (int j = 0; j < group.size(); j++) {
+            r[j] = verifiers.get(task.verifier()).score(chat.text(group.get(j).tokens()), task.answer());
+            correct[j] = r[j] >= 1;
+        }
+        curriculum.estimate(task.id(), correct);
+        return r;
     }
 
     /** A step's rollouts made ready for the update: the fresh groups, their advantages and weights. */
