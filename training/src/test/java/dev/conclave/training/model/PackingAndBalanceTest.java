@@ -96,9 +96,18 @@ class PackingAndBalanceTest {
         model.lossAndBackward(big.build(), w);
         model.zeroGrad();
         Losses again = model.lossAndBackward(small, w);
-        assertEquals(first, again);
+        // Within 1e-12, not bit for bit: a Vector API lane sum (reduceLanes) may round differently once C2 has
+        // compiled the kernel than it did interpreted, so a JVM's first steps need not repeat to the last bit.
+        // State carried over from the big batch would show far above that.
+        assertEquals(first.total(), again.total(), 1e-12);
+        assertEquals(first.ce(), again.ce(), 1e-12);
+        assertEquals(first.mtpLoss(), again.mtpLoss(), 1e-12);
+        assertEquals(first.auxLoss(), again.auxLoss(), 1e-12);
+        assertEquals(first.targets(), again.targets());
+        assertEquals(first.mtpTargets(), again.mtpTargets());
+        assertEquals(first.correct(), again.correct());
         for (int i = 0; i < expected.length; i++) {
-            assertArrayEquals(expected[i], model.params().get(i).grad(), 0, model.params().get(i).name());
+            assertArrayEquals(expected[i], model.params().get(i).grad(), 1e-12, model.params().get(i).name());
         }
     }
 
